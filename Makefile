@@ -1,0 +1,89 @@
+# esphooks - email provider webhooks into PostgreSQL.
+#
+#   make run      install what is missing, build, start PostgreSQL, nginx
+#                 and the programs under ./var (see deploy/stack.sh)
+#   make stop     stop what 'make run' started
+#   make test     build and run every test (unit, CGI, nginx + PostgreSQL)
+#   make          build the programs into cgi-bin/
+#
+# SANITIZER=address,undefined builds with those sanitizers (as redis does).
+
+PREFIX	?= /usr/local
+CC	?= cc
+PKGS	 = fcgi json-c libpq
+
+# Recursive on purpose: on a fresh machine 'make run' installs the -dev
+# packages first, and pkg-config must be asked after that.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wwrite-strings -Wformat=2 -Wundef -Wvla \
+	   -Wold-style-definition -Wredundant-decls -Wnested-externs
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARNINGS) $(WERROR) $(CFLAGS) \
+	     -Ilib $(PKG_CFLAGS) -MMD -MP
+ifdef SANITIZER
+ALL_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=$(SANITIZER)
+endif
+
+B	 = build
+LIB_SRC	 = $(wildcard lib/*.c)
+LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+PROVIDERS = $(patsubst cgi-bin/%.c,%,$(wildcard cgi-bin/*.c))
+PROGRAMS = $(PROVIDERS:%=cgi-bin/%)
+TEST_SRC = $(wildcard tests/unit/*.c)
+TESTS	 = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+# The provider tables without their main(), for tests and fuzzing.
+TABLES	 = $(PROVIDERS:%=$(B)/tables/%.o)
+
+all: $(PROGRAMS) $(TESTS)
+
+$(B)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/cgi-bin/%.o: cgi-bin/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tables/%.o: cgi-bin/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DESPHOOKS_NO_MAIN -c -o $@ $<
+
+$(B)/libesphooks.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+cgi-bin/%: $(B)/cgi-bin/%.o $(B)/libesphooks.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(TABLES) $(B)/libesphooks.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+deps:
+	deploy/stack.sh deps
+
+run: deps
+	$(MAKE) all
+	deploy/stack.sh up
+
+stop:
+	deploy/stack.sh down
+
+migrate:
+	sql/migrate.sh
+
+test: deps
+	$(MAKE) all WERROR=$(WERROR)
+	tests/run
+
+clean:
+	rm -rf $(B) $(PROGRAMS)
+
+.PHONY: all deps run stop migrate test clean
+.SECONDARY:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,376 @@
+/*
+ * event.c - provider events to JSON records, through column tables.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>		/* isfinite */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "event.h"
+#include "limits.h"
+#include "payload.h"
+#include "tstamp.h"
+
+struct events {
+	struct json_tokener	*tok;
+};
+
+/* ---- converters ---------------------------------------------------- */
+
+static int
+conv_text_fn(struct buf *out, struct json_object *v, const struct provider *p)
+{
+	(void)p;
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		buf_add_json_string(out, json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+		return 1;
+	case json_type_int:
+	case json_type_double:
+	case json_type_boolean: {
+		/* json-c prints ints exactly and doubles as they were sent. */
+		const char *s = json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN);
+		buf_add_json_string(out, s, strlen(s));
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}
+
+static int
+conv_lower_fn(struct buf *out, struct json_object *v, const struct provider *p)
+{
+	const char *s;
+	size_t len, i, start;
+
+	(void)p;
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
+	    s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	while (len && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+		s++, len--;
+	if (len == 0)
+		return 0;
+	/*
+	 * ASCII only: the domain is case-insensitive and local parts are
+	 * lower-cased in practice; Unicode case folding would depend on
+	 * the database's collation and make the key differ between hosts.
+	 */
+	start = out->len;
+	buf_add_json_string(out, s, len);
+	for (i = start; i < out->len; i++)
+		if (out->data[i] >= 'A' && out->data[i] <= 'Z')
+			out->data[i] = (char)(out->data[i] - 'A' + 'a');
+	return 1;
+}
+
+/*
+ * Exact integers only.  json-c keeps integers as int64 (or uint64), and
+ * prints them back exactly, so the decimal text goes through strtoll and
+ * never through a double: Mailjet's MessageID exceeds 2^53.
+ */
+static int
+int64_of(struct json_object *v, int64_t *out)
+{
+	const char *s;
+	char *end;
+	long long n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+		break;
+	case json_type_string:
+		s = json_object_get_string(v);
+		if ((size_t)json_object_get_string_len(v) != strlen(s))
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	while (*s == ' ')
+		s++;
+	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno == ERANGE || end == s || *end != '\0')
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+conv_int64_fn(struct buf *out, struct json_object *v, const struct provider *p)
+{
+	int64_t n;
+
+	(void)p;
+	if (int64_of(v, &n) == -1)
+		return 0;
+	buf_addf(out, "%" PRId64, n);
+	return 1;
+}
+
+/* -1 when v is not a boolean in one of the forms providers use. */
+static int
+bool_of(struct json_object *v)
+{
+	const char *s;
+	int64_t n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		return json_object_get_boolean(v) ? 1 : 0;
+	case json_type_int:
+		n = json_object_get_int64(v);
+		return n == 0 || n == 1 ? (int)n : -1;
+	case json_type_string:
+		s = json_object_get_string(v);
+		if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+			return 1;
+		if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+			return 0;
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+static int
+conv_bool_fn(struct buf *out, struct json_object *v, const struct provider *p)
+{
+	int b;
+
+	(void)p;
+	if ((b = bool_of(v)) < 0)
+		return 0;
+	buf_adds(out, b ? "true" : "false");
+	return 1;
+}
+
+static int
+conv_unixtime_fn(struct buf *out, struct json_object *v,
+    const struct provider *p)
+{
+	char ts[TSTAMP_LEN];
+	int64_t t;
+	double d;
+
+	(void)p;
+	if (json_object_is_type(v, json_type_double)) {
+		d = json_object_get_double(v);
+		if (!isfinite(d) || d < -1e12 || d > 1e12)
+			return 0;
+		t = (int64_t)d;		/* toward zero; floor it */
+		if ((double)t > d)
+			t--;
+	} else if (int64_of(v, &t) == -1)
+		return 0;
+	if (tstamp_format(t, ts) == -1)
+		return 0;
+	buf_add_json_string(out, ts, strlen(ts));
+	return 1;
+}
+
+static int
+conv_inet_fn(struct buf *out, struct json_object *v, const struct provider *p)
+{
+	unsigned char addr[16];
+	const char *s;
+
+	(void)p;
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	s = json_object_get_string(v);
+	/* inet_pton accepts exactly the plain forms PostgreSQL's inet does. */
+	if (inet_pton(AF_INET, s, addr) != 1 && inet_pton(AF_INET6, s, addr) != 1)
+		return 0;
+	buf_add_json_string(out, s, strlen(s));
+	return 1;
+}
+
+static int
+conv_json_fn(struct buf *out, struct json_object *v, const struct provider *p)
+{
+	(void)p;
+	if (!json_object_is_type(v, json_type_object) &&
+	    !json_object_is_type(v, json_type_array))
+		return 0;
+	buf_adds(out, json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 1;
+}
+
+const struct conv conv_text = { conv_text_fn, "text" };
+const struct conv conv_lower = { conv_lower_fn, "text" };
+const struct conv conv_int64 = { conv_int64_fn, "bigint" };
+const struct conv conv_bool = { conv_bool_fn, "boolean" };
+const struct conv conv_unixtime = { conv_unixtime_fn, "timestamptz" };
+const struct conv conv_inet = { conv_inet_fn, "inet" };
+const struct conv conv_json = { conv_json_fn, "jsonb" };
+
+/* ---- helpers for provider tables ---------------------------------- */
+
+const char *
+event_lookup(const struct event_name *names, const char *provider_event)
+{
+	if (provider_event == NULL)
+		return "unknown";
+	for (; names->provider_event; names++)
+		if (strcmp(names->provider_event, provider_event) == 0)
+			return names->event;
+	return "unknown";
+}
+
+struct json_object *
+event_field(struct json_object *ev, const char *const *keys)
+{
+	struct json_object *v;
+	int i;
+
+	for (i = 0; i < COLUMN_KEYS_MAX && keys[i]; i++)
+		if (json_object_object_get_ex(ev, keys[i], &v) &&
+		    !json_object_is_type(v, json_type_null))
+			return v;
+	return NULL;
+}
+
+const char *
+event_string(struct json_object *ev, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(ev, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int
+event_bool(struct json_object *ev, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(ev, key, &v))
+		return -1;
+	return bool_of(v);
+}
+
+int
+event_smtp_code(const char *s)
+{
+	while (s && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s == NULL || s[0] < '1' || s[0] > '5' || s[1] < '0' ||
+	    s[1] > '9' || s[2] < '0' || s[2] > '9' ||
+	    (s[3] >= '0' && s[3] <= '9'))
+		return -1;
+	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+}
+
+/* ---- records ------------------------------------------------------- */
+
+void
+events_record(struct buf *out, const struct provider *p,
+    struct json_object *ev, const char *raw, size_t rawlen)
+{
+	static const char *const event_key[] = { "event", NULL };
+	struct verdict vd = { "unknown", -1 };
+	struct json_object *v;
+	const char *pev = NULL;
+	size_t i;
+
+	buf_adds(out, "{\"provider_event\":");
+	v = event_field(ev, event_key);
+	if (v == NULL || !conv_text.fn(out, v, p))
+		buf_adds(out, "null");
+	else if (json_object_is_type(v, json_type_string))
+		pev = json_object_get_string(v);
+	p->classify(ev, pev, &vd);
+	buf_adds(out, ",\"event\":");
+	buf_add_json_string(out, vd.event, strlen(vd.event));
+	buf_adds(out, ",\"hard_bounce\":");
+	buf_adds(out, vd.hard_bounce < 0 ? "null" :
+	    vd.hard_bounce ? "true" : "false");
+	for (i = 0; i < p->ncolumns; i++) {
+		const struct column *c = &p->columns[i];
+
+		buf_addch(out, ',');
+		buf_add_json_string(out, c->name, strlen(c->name));
+		buf_addch(out, ':');
+		v = event_field(ev, c->keys);
+		if (v == NULL || !c->conv->fn(out, v, p))
+			buf_adds(out, "null");
+	}
+	buf_adds(out, ",\"raw\":");
+	buf_add(out, raw, rawlen);
+	buf_addch(out, '}');
+}
+
+struct events *
+events_new(void)
+{
+	struct events *e = xmalloc(sizeof *e);
+
+	/* One more level than the scanner allows: it has checked already. */
+	e->tok = json_tokener_new_ex(LIMIT_DEPTH + 1);
+	if (e->tok == NULL) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void
+events_free(struct events *e)
+{
+	if (e == NULL)
+		return;
+	json_tokener_free(e->tok);
+	free(e);
+}
+
+int
+events_build(struct events *e, struct buf *out, const struct provider *p,
+    const char *body, const struct payload *pl, char *err, size_t errlen)
+{
+	struct json_object *ev;
+	const char *raw;
+	size_t i, len;
+
+	buf_addch(out, '[');
+	for (i = 0; i < pl->nspans; i++) {
+		raw = body + pl->spans[i].off;
+		len = pl->spans[i].len;
+		json_tokener_reset(e->tok);
+		ev = json_tokener_parse_ex(e->tok, raw, (int)len);
+		if (ev == NULL || !json_object_is_type(ev, json_type_object)) {
+			/* The scanner let through what json-c refuses. */
+			snprintf(err, errlen, "event %zu at byte %zu: %s", i,
+			    pl->spans[i].off, json_tokener_error_desc(
+			    json_tokener_get_error(e->tok)));
+			json_object_put(ev);
+			return -1;
+		}
+		if (i)
+			buf_addch(out, ',');
+		events_record(out, p, ev, raw, len);
+		json_object_put(ev);
+	}
+	buf_addch(out, ']');
+	return 0;
+}

@@ -1,0 +1,116 @@
+/*
+ * event.h - one provider event to one row of the provider's table.
+ *
+ * A provider program is a table of columns: for each column of its SQL
+ * table, the event fields to read (alternative spellings in order) and
+ * the converter that turns the field into a typed value, or NULL when
+ * it is absent or unusable.  The raw event is always stored as well, so
+ * a NULL column never loses information.
+ *
+ * Rows travel to PostgreSQL as one JSON array of records, which
+ * jsonb_to_recordset() types on the database side (see store.c):
+ *   [{"provider_event":"open","event":"opened","hard_bounce":null,
+ *     "<column>":<value>, ..., "raw":<the event as sent>}, ...]
+ */
+#ifndef ESPHOOKS_EVENT_H
+#define ESPHOOKS_EVENT_H
+
+#include <stddef.h>
+
+struct buf;
+struct json_object;
+struct payload;
+struct provider;
+
+/*
+ * Writes the value of v as a JSON string or literal to out and returns
+ * 1, or returns 0 without writing anything when v cannot be converted
+ * (the caller then writes null).  v is never NULL nor JSON null.
+ */
+typedef int (*conv_fn)(struct buf *out, struct json_object *v,
+    const struct provider *);
+
+struct conv {
+	conv_fn		 fn;
+	const char	*sqltype;	/* the column's type in sql/ */
+};
+
+extern const struct conv conv_text;	/* strings, numbers as text */
+extern const struct conv conv_lower;	/* addresses: trimmed, ASCII lower */
+extern const struct conv conv_int64;	/* exact integers, never a double */
+extern const struct conv conv_bool;	/* true/false, "true"/"false", 1/0 */
+extern const struct conv conv_unixtime;	/* unix seconds to timestamptz */
+extern const struct conv conv_inet;	/* IPv4/IPv6 text, else NULL */
+extern const struct conv conv_json;	/* objects and arrays, as jsonb */
+
+#define COLUMN_KEYS_MAX 4
+
+struct column {
+	const char		*name;	/* column of the provider's table */
+	const struct conv	*conv;
+	const char		*keys[COLUMN_KEYS_MAX];	/* NULL-terminated */
+};
+
+/* What an event means across providers (SPEC §5). */
+struct verdict {
+	const char	*event;		/* normalized: "opened", ... */
+	int		 hard_bounce;	/* -1 for NULL, 0 or 1 */
+};
+
+/* A provider's event name and the normalized event it maps to. */
+struct event_name {
+	const char	*provider_event;
+	const char	*event;
+};
+
+struct provider {
+	const char		*name;		/* table name, URL, log prefix */
+	const struct column	*columns;
+	size_t			 ncolumns;
+	/*
+	 * Sets the verdict for one event; provider_event is the event's
+	 * "event" field as text, or NULL when it has none.
+	 */
+	void			(*classify)(struct json_object *ev,
+				    const char *provider_event,
+				    struct verdict *);
+	/* Minutes east of UTC for naive timestamps (Aldeamo's GMT-5). */
+	int			 local_offset_min;
+};
+
+/* The normalized event for name in a table ending with { NULL, NULL }. */
+const char		*event_lookup(const struct event_name *,
+			    const char *provider_event);
+/* The first of keys present in ev, borrowed from ev; NULL when none. */
+struct json_object	*event_field(struct json_object *ev,
+			    const char *const *keys);
+/* The string value of ev's field key, or NULL if absent/not a string. */
+const char		*event_string(struct json_object *ev, const char *key);
+/* ev's field key as a boolean (true, "true", 1, ...): 1, 0, or -1. */
+int			 event_bool(struct json_object *ev, const char *key);
+/* Parses the leading 3-digit SMTP code of s ("550 5.1.1 ..."), or -1. */
+int			 event_smtp_code(const char *s);
+
+struct events;
+
+/* A reusable builder; free it with events_free(). */
+struct events		*events_new(void);
+void			 events_free(struct events *);
+/*
+ * Appends to out the JSON array of records for every event of pl (spans
+ * into body).  Returns 0, or -1 when an event could not be parsed,
+ * with the reason in err (size errlen).
+ */
+int			 events_build(struct events *, struct buf *out,
+			    const struct provider *, const char *body,
+			    const struct payload *pl, char *err,
+			    size_t errlen);
+/*
+ * Appends the record of one parsed event; raw is its JSON text.  Public
+ * for the unit tests and the fuzz targets.
+ */
+void			 events_record(struct buf *out,
+			    const struct provider *, struct json_object *ev,
+			    const char *raw, size_t rawlen);
+
+#endif

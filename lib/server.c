@@ -1,0 +1,365 @@
+/*
+ * server.c - options, the CGI and FastCGI loops, master and workers.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "event.h"
+#include "log.h"
+#include "request.h"
+#include "server.h"
+#include "webhook.h"
+
+/* Default and largest number of worker processes. */
+#define SERVER_WORKERS_DEFAULT	4
+#define SERVER_WORKERS_MAX	256
+/* Pending connections the listening socket holds. */
+#define SERVER_BACKLOG		1024
+/* Seconds workers get to finish their request after SIGTERM. */
+#define SERVER_STOP_GRACE	10
+/* A worker that dies sooner than this after its start is restarted
+   only after a pause, so a crash loop does not become a fork storm. */
+#define SERVER_RESPAWN_PAUSE	1
+
+struct server {
+	const struct provider	*p;
+	struct webhook_options	 wopt;
+	const char		*listen;
+	const char		*pidfile;
+	int			 workers;
+	int			 fd;		/* listening socket */
+	pid_t			*pids;		/* workers, 0 for none */
+	time_t			*started;
+};
+
+static volatile sig_atomic_t server_stopping;
+
+static void
+server_on_term(int sig)
+{
+	(void)sig;
+	server_stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+static void
+server_on_child(int sig)
+{
+	(void)sig;		/* only to interrupt the master's sleep */
+}
+
+/* Installs handler without SA_RESTART, so blocking calls return EINTR. */
+static void
+server_signal(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static void
+server_usage(const struct provider *p, FILE *f)
+{
+	fprintf(f,
+	    "usage: %s [--listen PATH|HOST:PORT] [--workers N] "
+	    "[--db CONNINFO]\n"
+	    "       %*s [--allow-anonymous] [--pidfile FILE]\n"
+	    "Receives %s webhooks and stores them in PostgreSQL.\n"
+	    "Without --listen it serves a FastCGI socket on standard input,\n"
+	    "or answers one CGI request.  Database settings are libpq's\n"
+	    "(PGHOST, PGDATABASE, ..., or --db with a conninfo string).\n",
+	    p->name, (int)strlen(p->name), "", p->name);
+}
+
+static int
+server_options(struct server *s, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen",		required_argument, NULL, 'l' },
+		{ "workers",		required_argument, NULL, 'w' },
+		{ "db",			required_argument, NULL, 'd' },
+		{ "allow-anonymous",	no_argument,	   NULL, 'a' },
+		{ "pidfile",		required_argument, NULL, 'p' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "l:w:d:ap:h", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			s->listen = optarg;
+			break;
+		case 'w':
+			n = strtol(optarg, &end, 10);
+			if (*end != '\0' || n < 1 || n > SERVER_WORKERS_MAX) {
+				fprintf(stderr, "%s: --workers takes 1 to %d\n",
+				    s->p->name, SERVER_WORKERS_MAX);
+				return -1;
+			}
+			s->workers = (int)n;
+			break;
+		case 'd':
+			s->wopt.conninfo = optarg;
+			break;
+		case 'a':
+			s->wopt.allow_anonymous = 1;
+			break;
+		case 'p':
+			s->pidfile = optarg;
+			break;
+		case 'h':
+			server_usage(s->p, stdout);
+			exit(0);
+		default:
+			server_usage(s->p, stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		server_usage(s->p, stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Answers one plain CGI request (RFC 3875) and returns. */
+static int
+server_cgi(struct server *s)
+{
+	struct request r = { NULL, { 0 }, BUF_INIT };
+	struct webhook *w;
+
+	if ((w = webhook_new(s->p, &s->wopt)) == NULL)
+		return 1;
+	request_begin(&r, NULL);
+	webhook_handle(w, &r);
+	request_release(&r);
+	webhook_free(w);
+	return 0;
+}
+
+/*
+ * A worker's loop.  SIGTERM is blocked while a request is in hand, so
+ * reads and writes are never cut short; it is let through only while
+ * waiting in accept, which then fails with EINTR and the loop ends.
+ */
+static int
+server_worker(struct server *s)
+{
+	struct request r = { NULL, { 0 }, BUF_INIT };
+	FCGX_Request fr;
+	struct webhook *w;
+	sigset_t term, old;
+	int rc;
+
+	server_signal(SIGTERM, server_on_term);
+	server_signal(SIGINT, server_on_term);
+	server_signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &old);
+
+	if ((w = webhook_new(s->p, &s->wopt)) == NULL)
+		return 1;
+	webhook_warm(w);
+	if (FCGX_InitRequest(&fr, s->fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_msg(NULL, "unable to initialise a FastCGI request");
+		webhook_free(w);
+		return 1;
+	}
+	while (!server_stopping) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		rc = server_stopping ? -1 : FCGX_Accept_r(&fr);
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		if (rc < 0) {
+			if (server_stopping)
+				break;
+			if (rc == -EINTR)
+				continue;
+			log_msg(NULL, "unable to accept a FastCGI request: %s",
+			    strerror(-rc));
+			break;
+		}
+		request_begin(&r, &fr);
+		webhook_handle(w, &r);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 0);
+	request_release(&r);
+	webhook_free(w);
+	return 0;
+}
+
+static pid_t
+server_spawn(struct server *s, int slot)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		log_msg(NULL, "unable to fork a worker: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		free(s->pids);
+		free(s->started);
+		_exit(server_worker(s));
+	}
+	s->pids[slot] = pid;
+	s->started[slot] = time(NULL);
+	return pid;
+}
+
+/* Waits up to SERVER_STOP_GRACE seconds for the workers, then kills. */
+static void
+server_stop_workers(struct server *s)
+{
+	time_t deadline = time(NULL) + SERVER_STOP_GRACE;
+	int i, left, status;
+	pid_t pid;
+
+	for (i = 0; i < s->workers; i++)
+		if (s->pids[i] > 0)
+			kill(s->pids[i], SIGTERM);
+	for (;;) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			for (i = 0; i < s->workers; i++)
+				if (s->pids[i] == pid)
+					s->pids[i] = 0;
+		for (left = 0, i = 0; i < s->workers; i++)
+			left += s->pids[i] > 0;
+		if (left == 0)
+			return;
+		if (time(NULL) >= deadline)
+			break;
+		usleep(50 * 1000);
+	}
+	for (i = 0; i < s->workers; i++)
+		if (s->pids[i] > 0) {
+			log_msg(NULL, "worker %ld did not stop, killing it",
+			    (long)s->pids[i]);
+			kill(s->pids[i], SIGKILL);
+			waitpid(s->pids[i], NULL, 0);
+		}
+}
+
+/* The master: keeps s->workers workers alive until SIGTERM. */
+static int
+server_master(struct server *s)
+{
+	int i, status;
+	pid_t pid;
+
+	s->pids = calloc((size_t)s->workers, sizeof *s->pids);
+	s->started = calloc((size_t)s->workers, sizeof *s->started);
+	if (s->pids == NULL || s->started == NULL) {
+		log_msg(NULL, "out of memory");
+		return 1;
+	}
+	server_signal(SIGTERM, server_on_term);
+	server_signal(SIGINT, server_on_term);
+	server_signal(SIGCHLD, server_on_child);
+	for (i = 0; i < s->workers; i++)
+		server_spawn(s, i);
+	while (!server_stopping) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (i = 0; i < s->workers; i++)
+				if (s->pids[i] == pid)
+					break;
+			if (i == s->workers)
+				continue;
+			s->pids[i] = 0;
+			if (server_stopping)
+				break;
+			if (WIFSIGNALED(status))
+				log_msg(NULL, "worker %ld killed by signal %d",
+				    (long)pid, WTERMSIG(status));
+			else
+				log_msg(NULL, "worker %ld exited with %d",
+				    (long)pid, WEXITSTATUS(status));
+			if (time(NULL) - s->started[i] < SERVER_RESPAWN_PAUSE)
+				sleep(SERVER_RESPAWN_PAUSE);
+		}
+		for (i = 0; i < s->workers && !server_stopping; i++)
+			if (s->pids[i] == 0)
+				server_spawn(s, i);
+		if (!server_stopping)
+			sleep(1);	/* SIGCHLD and SIGTERM cut it short */
+	}
+	server_stop_workers(s);
+	free(s->pids);
+	free(s->started);
+	return 0;
+}
+
+static int
+server_write_pidfile(const char *path)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "w")) == NULL) {
+		log_msg(NULL, "unable to write '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+int
+server_main(int argc, char **argv, const struct provider *p)
+{
+	struct server s;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	s.p = p;
+	s.workers = SERVER_WORKERS_DEFAULT;
+	log_init(p->name);
+	if (server_options(&s, argc, argv) == -1)
+		return 2;
+	/* A provider that hangs up must not kill the worker answering it. */
+	signal(SIGPIPE, SIG_IGN);
+	if (FCGX_Init() != 0) {
+		log_msg(NULL, "unable to initialise libfcgi");
+		return 1;
+	}
+	if (s.listen) {
+		/* Group-writable, so a web server in our group can connect. */
+		mode_t old = umask(007);
+		s.fd = FCGX_OpenSocket(s.listen, SERVER_BACKLOG);
+		umask(old);
+		if (s.fd < 0) {
+			log_msg(NULL, "unable to listen on '%s'", s.listen);
+			return 1;
+		}
+	} else if (!FCGX_IsCGI())
+		s.fd = 0;
+	else
+		return server_cgi(&s);
+	if (s.pidfile && server_write_pidfile(s.pidfile) == -1)
+		return 1;
+	rc = server_master(&s);
+	if (s.listen && s.listen[0] == '/')
+		unlink(s.listen);
+	if (s.pidfile)
+		unlink(s.pidfile);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/*
+ * server.h - a provider program's main(): CGI, or FastCGI with workers.
+ *
+ *   <provider> [--listen PATH] [--workers N] [--db CONNINFO]
+ *              [--allow-anonymous] [--pidfile FILE]
+ *
+ * With --listen, the program makes the unix socket PATH (or host:port)
+ * and stays in the foreground as a master that forks N workers,
+ * replaces any that dies, and on SIGTERM lets each finish the request in
+ * hand before all exit 0.  Without --listen, a listening socket on
+ * standard input (spawn-fcgi, systemd's StandardInput=socket) is served
+ * the same way; otherwise the program answers one plain CGI request.
+ */
+#ifndef ESPHOOKS_SERVER_H
+#define ESPHOOKS_SERVER_H
+
+struct provider;
+
+int	server_main(int argc, char **argv, const struct provider *);
+
+#endif

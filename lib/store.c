@@ -1,0 +1,254 @@
+/*
+ * store.c - events into PostgreSQL with one prepared statement a POST.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "event.h"
+#include "log.h"
+#include "store.h"
+
+/* Used when neither conninfo nor PGCONNECT_TIMEOUT says otherwise. */
+#define STORE_CONNECT_TIMEOUT "5"
+
+struct store {
+	const struct provider	*p;
+	char			*conninfo;	/* owned; may be NULL */
+	char			*insert_sql;	/* owned */
+	PGconn			*conn;		/* NULL when not connected */
+};
+
+static const char reject_sql[] =
+    "INSERT INTO webhook_reject "
+    "(provider, request_id, remote_user, error, body) "
+    "VALUES ($1, $2, $3, $4, $5)";
+
+/*
+ * The insert for provider p: the request row, then the events typed by
+ * jsonb_to_recordset() from the records that event.c wrote, skipping
+ * those whose dedup_key (a digest of the raw event, computed by the
+ * table itself) is already there.  Rows are inserted in the order of
+ * the batch, so the id order is the order the provider sent.  Column
+ * names come from the compiled-in provider table, never from input.
+ */
+static char *
+store_insert_sql(const struct provider *p)
+{
+	struct buf sql = BUF_INIT, defs = BUF_INIT, cols = BUF_INIT;
+	size_t i;
+
+	buf_adds(&cols, "provider_event, event, hard_bounce");
+	buf_adds(&defs, "provider_event text, event text, hard_bounce boolean");
+	for (i = 0; i < p->ncolumns; i++) {
+		buf_addf(&cols, ", %s", p->columns[i].name);
+		buf_addf(&defs, ", %s %s", p->columns[i].name,
+		    p->columns[i].conv->sqltype);
+	}
+	buf_addf(&sql,
+	    "WITH req AS ("
+	    " INSERT INTO webhook_request"
+	    " (provider, request_id, remote_user, received_at, events)"
+	    " VALUES ($1, $2, $3, coalesce($4::timestamptz, now()), $5::integer)"
+	    " RETURNING id, received_at),"
+	    " ins AS ("
+	    " INSERT INTO %s (request, received_at, %s, raw)"
+	    " SELECT req.id, req.received_at, %s, r.raw"
+	    " FROM req, jsonb_to_recordset($6::jsonb) AS r(%s, raw jsonb)"
+	    " ON CONFLICT (dedup_key) DO NOTHING"
+	    " RETURNING 1)"
+	    " SELECT count(*) FROM ins",
+	    p->name, cols.data, cols.data, defs.data);
+	buf_release(&defs);
+	buf_release(&cols);
+	return buf_detach(&sql, NULL);
+}
+
+struct store *
+store_new(const struct provider *p, const char *conninfo)
+{
+	struct store *s = xmalloc(sizeof *s);
+
+	s->p = p;
+	s->conninfo = conninfo ? xstrdup(conninfo) : NULL;
+	s->insert_sql = store_insert_sql(p);
+	s->conn = NULL;
+	return s;
+}
+
+static void
+store_disconnect(struct store *s)
+{
+	if (s->conn)
+		PQfinish(s->conn);
+	s->conn = NULL;
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	store_disconnect(s);
+	free(s->conninfo);
+	free(s->insert_sql);
+	free(s);
+}
+
+static int
+store_prepare(struct store *s, const char *name, const char *sql)
+{
+	PGresult *res;
+	int rc = 0;
+
+	res = PQprepare(s->conn, name, sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_msg(NULL, "unable to prepare '%s': %s", name,
+		    PQresultErrorMessage(res));
+		rc = -1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+int
+store_connect(struct store *s)
+{
+	const char *keys[6], *vals[6];
+	char appname[64];
+	int n = 0;
+
+	if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
+		return 0;
+	store_disconnect(s);
+	snprintf(appname, sizeof appname, "esphooks-%s", s->p->name);
+	/* Defaults first: the conninfo, expanded last, overrides them. */
+	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
+		keys[n] = "connect_timeout";
+		vals[n++] = STORE_CONNECT_TIMEOUT;
+	}
+	if (getenv("PGAPPNAME") == NULL) {
+		keys[n] = "application_name";
+		vals[n++] = appname;
+	}
+	/* Records are UTF-8 whatever the database's client default is. */
+	keys[n] = "client_encoding";
+	vals[n++] = "UTF8";
+	if (s->conninfo) {
+		keys[n] = "dbname";
+		vals[n++] = s->conninfo;
+	}
+	keys[n] = vals[n] = NULL;
+	s->conn = PQconnectdbParams(keys, vals, 1);
+	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
+		/* libpq's message names host and reason, never a password. */
+		log_msg(NULL, "unable to connect to PostgreSQL: %s",
+		    s->conn ? PQerrorMessage(s->conn) : "out of memory");
+		store_disconnect(s);
+		return -1;
+	}
+	if (store_prepare(s, "insert_events", s->insert_sql) == -1 ||
+	    store_prepare(s, "insert_reject", reject_sql) == -1) {
+		store_disconnect(s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sorts a failed statement: data the server refused (SQLSTATE classes
+ * 22 and 23: the request's fault, 4xx), a statement that vanished
+ * (26000, e.g. a pooler's DISCARD ALL: prepare again), or anything else
+ * (the server's state: 503, the provider retries).
+ */
+static enum store_status
+store_classify(PGresult *res, int *reprepare)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	*reprepare = state && strcmp(state, "26000") == 0;
+	if (state && (strncmp(state, "22", 2) == 0 ||
+	    strncmp(state, "23", 2) == 0))
+		return STORE_REFUSED;
+	return STORE_UNAVAILABLE;
+}
+
+enum store_status
+store_events(struct store *s, const struct store_request *rq,
+    size_t nevents, const char *records, long *stored, char *err,
+    size_t errlen)
+{
+	enum store_status st = STORE_UNAVAILABLE;
+	const char *params[6];
+	char count[24];
+	PGresult *res = NULL;
+	int attempt, reprepare;
+
+	snprintf(count, sizeof count, "%zu", nevents);
+	params[0] = s->p->name;
+	params[1] = rq->request_id;
+	params[2] = rq->remote_user;
+	params[3] = rq->received_at;
+	params[4] = count;
+	params[5] = records;
+	snprintf(err, errlen, "no connection to PostgreSQL");
+	/*
+	 * Two attempts: the connection may have died while idle (the
+	 * server restarted), which the first statement discovers.
+	 */
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (store_connect(s) == -1)
+			break;
+		res = PQexecPrepared(s->conn, "insert_events", 6, params,
+		    NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) == 1) {
+			*stored = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+			st = STORE_OK;
+			break;
+		}
+		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+		if (PQstatus(s->conn) != CONNECTION_OK) {
+			store_disconnect(s);
+			st = STORE_UNAVAILABLE;
+		} else {
+			st = store_classify(res, &reprepare);
+			if (!reprepare)
+				break;
+			store_disconnect(s);
+		}
+		PQclear(res);
+		res = NULL;
+	}
+	PQclear(res);
+	return st;
+}
+
+void
+store_reject(struct store *s, const struct store_request *rq,
+    const char *error, const char *body, size_t len)
+{
+	const char *params[5];
+	int lengths[5] = { 0, 0, 0, 0, (int)len };
+	int formats[5] = { 0, 0, 0, 0, 1 };	/* the body is bytea, binary */
+	PGresult *res;
+
+	if (store_connect(s) == -1)
+		return;
+	params[0] = s->p->name;
+	params[1] = rq->request_id;
+	params[2] = rq->remote_user;
+	params[3] = error;
+	params[4] = body ? body : "";
+	res = PQexecPrepared(s->conn, "insert_reject", 5, params, lengths,
+	    formats, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_msg(rq->request_id, "unable to keep the rejected body: %s",
+		    PQresultErrorMessage(res));
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		store_disconnect(s);
+	PQclear(res);
+}

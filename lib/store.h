@@ -1,0 +1,59 @@
+/*
+ * store.h - events into PostgreSQL.
+ *
+ * A store is one libpq connection with its prepared statements; callers
+ * never see libpq.  Every POST is one statement, so one implicit
+ * transaction: its request row and all its events commit together or
+ * not at all, and the answer waits for nothing but that commit.
+ * Connection settings are libpq's own (PG* variables, a conninfo string,
+ * a service file).
+ */
+#ifndef ESPHOOKS_STORE_H
+#define ESPHOOKS_STORE_H
+
+#include <stddef.h>
+
+struct provider;
+struct store;
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_UNAVAILABLE,	/* no connection, or the server could not
+				   take it now: the provider should retry */
+	STORE_REFUSED,		/* the server refused the data itself */
+};
+
+/* What a request brings besides its events. */
+struct store_request {
+	const char	*request_id;	/* for the request table and logs */
+	const char	*remote_user;	/* may be NULL */
+	const char	*received_at;	/* NULL for now(); spool replay
+					   passes the original time */
+};
+
+/*
+ * Makes a store for provider p; conninfo may be NULL (PG* environment
+ * only).  Does not connect: store_connect() or the first insert does.
+ * The caller owns the result and frees it with store_free().
+ */
+struct store		*store_new(const struct provider *p,
+			    const char *conninfo);
+void			 store_free(struct store *);
+/* Connects and prepares if not connected.  Returns 0 or -1 (logged). */
+int			 store_connect(struct store *);
+/*
+ * Inserts nevents events given as the JSON array of records built by
+ * events_build().  On STORE_OK, *stored is how many were new (the rest
+ * were duplicates).  A connection found broken is reopened once before
+ * giving up.  err receives a reason for logs on failure.
+ */
+enum store_status	 store_events(struct store *,
+			    const struct store_request *, size_t nevents,
+			    const char *records, long *stored, char *err,
+			    size_t errlen);
+/* Keeps a refused body for inspection; best effort, failures logged. */
+void			 store_reject(struct store *,
+			    const struct store_request *, const char *error,
+			    const char *body, size_t len);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * webhook.h - the answer to one webhook POST, end to end.
+ *
+ * webhook_handle() applies SPEC §3 in order: method, credentials, body
+ * size, JSON, event count, then one database statement; the answer is
+ * written only once the outcome is known.  A struct webhook holds what
+ * lives from request to request in one process: the database
+ * connection, the JSON tokener and the buffers, so a request allocates
+ * next to nothing once the process is warm.
+ */
+#ifndef ESPHOOKS_WEBHOOK_H
+#define ESPHOOKS_WEBHOOK_H
+
+struct provider;
+struct request;
+struct webhook;
+
+struct webhook_options {
+	const char	*conninfo;		/* NULL: PG* environment */
+	int		 allow_anonymous;	/* accept an empty REMOTE_USER */
+};
+
+/* The caller owns the result; free it with webhook_free(). */
+struct webhook	*webhook_new(const struct provider *,
+		    const struct webhook_options *);
+/* Connects to the database now rather than at the first request. */
+void		 webhook_warm(struct webhook *);
+/* Reads the request, stores its events and writes the answer. */
+void		 webhook_handle(struct webhook *, struct request *);
+void		 webhook_free(struct webhook *);
+
+#endif
