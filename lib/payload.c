@@ -152,7 +152,8 @@ scan_string(struct scan *s)
 
 	s->pos++;
 	for (;;) {
-		if (s->pos - start > LIMIT_FIELD)
+		/* The byte at pos would make the string pos - start + 1 long. */
+		if (s->pos - start >= LIMIT_FIELD)
 			return scan_fail(s, PAYLOAD_FIELD, start,
 			    "string at byte %zu is longer than %d bytes",
 			    start, LIMIT_FIELD);
