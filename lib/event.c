@@ -21,6 +21,15 @@ struct events {
 	struct json_tokener	*tok;
 };
 
+/* Minutes east of UTC of naive timestamps; see event_set_local_offset. */
+static int event_local_offset;
+
+void
+event_set_local_offset(int minutes)
+{
+	event_local_offset = minutes;
+}
+
 /* ---- converters ---------------------------------------------------- */
 
 static int
@@ -38,6 +47,14 @@ conv_text_fn(struct buf *out, struct json_object *v, const struct provider *p)
 		/* json-c prints ints exactly and doubles as they were sent. */
 		const char *s = json_object_to_json_string_ext(v,
 		    JSON_C_TO_STRING_PLAIN);
+		buf_add_json_string(out, s, strlen(s));
+		return 1;
+	}
+	case json_type_object:
+	case json_type_array: {
+		/* Aldeamo's "response" is a string or an array of objects. */
+		const char *s = json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		buf_add_json_string(out, s, strlen(s));
 		return 1;
 	}
@@ -203,6 +220,63 @@ conv_inet_fn(struct buf *out, struct json_object *v, const struct provider *p)
 	return 1;
 }
 
+/* Finite JSON numbers, or strings that are one, as double precision. */
+static int
+conv_number_fn(struct buf *out, struct json_object *v,
+    const struct provider *p)
+{
+	const char *s;
+	char *end;
+	double d;
+
+	(void)p;
+	if (!json_object_is_type(v, json_type_double) &&
+	    !json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_string))
+		return 0;
+	s = json_object_get_string(v);
+	d = strtod(s, &end);
+	if (end == s || *end != '\0' || !isfinite(d))
+		return 0;
+	buf_addf(out, "%.17g", d);
+	return 1;
+}
+
+static int
+conv_smtp_fn(struct buf *out, struct json_object *v, const struct provider *p)
+{
+	int code;
+
+	(void)p;
+	if ((code = event_smtp_value(v)) < 0)
+		return 0;
+	buf_addf(out, "%d", code);
+	return 1;
+}
+
+static int
+conv_localtime_fn(struct buf *out, struct json_object *v,
+    const struct provider *p)
+{
+	char ts[TSTAMP_LEN];
+	const char *s;
+	size_t len;
+	int64_t t;
+
+	(void)p;
+	if (!json_object_is_type(v, json_type_string))
+		return conv_unixtime_fn(out, v, p);
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (tstamp_parse_iso(s, len, event_local_offset, &t) == -1 &&
+	    tstamp_parse_js(s, len, &t) == -1)
+		return 0;
+	if (tstamp_format(t, ts) == -1)
+		return 0;
+	buf_add_json_string(out, ts, strlen(ts));
+	return 1;
+}
+
 static int
 conv_json_fn(struct buf *out, struct json_object *v, const struct provider *p)
 {
@@ -222,6 +296,9 @@ const struct conv conv_bool = { conv_bool_fn, "boolean" };
 const struct conv conv_unixtime = { conv_unixtime_fn, "timestamptz" };
 const struct conv conv_inet = { conv_inet_fn, "inet" };
 const struct conv conv_json = { conv_json_fn, "jsonb" };
+const struct conv conv_number = { conv_number_fn, "double precision" };
+const struct conv conv_smtp = { conv_smtp_fn, "smallint" };
+const struct conv conv_localtime = { conv_localtime_fn, "timestamptz" };
 
 /* ---- helpers for provider tables ---------------------------------- */
 
@@ -268,6 +345,22 @@ event_bool(struct json_object *ev, const char *key)
 	if (!json_object_object_get_ex(ev, key, &v))
 		return -1;
 	return bool_of(v);
+}
+
+int
+event_smtp_value(struct json_object *v)
+{
+	int64_t n;
+
+	if (v == NULL)
+		return -1;
+	if (json_object_is_type(v, json_type_string))
+		return event_smtp_code(json_object_get_string(v));
+	if (json_object_is_type(v, json_type_int)) {
+		n = json_object_get_int64(v);
+		return n >= 100 && n <= 599 ? (int)n : -1;
+	}
+	return -1;
 }
 
 int

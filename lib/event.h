@@ -42,6 +42,13 @@ extern const struct conv conv_bool;	/* true/false, "true"/"false", 1/0 */
 extern const struct conv conv_unixtime;	/* unix seconds to timestamptz */
 extern const struct conv conv_inet;	/* IPv4/IPv6 text, else NULL */
 extern const struct conv conv_json;	/* objects and arrays, as jsonb */
+extern const struct conv conv_number;	/* finite numbers, double precision */
+extern const struct conv conv_smtp;	/* SMTP reply code 100-599: 250,
+					   "554", "550 5.1.1 unknown" */
+extern const struct conv conv_localtime; /* "YYYY-MM-DD HH:MM:SS" at the
+					   local offset, an ISO time with a
+					   zone, a JavaScript date, or unix
+					   seconds */
 
 #define COLUMN_KEYS_MAX 4
 
@@ -74,9 +81,15 @@ struct provider {
 	void			(*classify)(struct json_object *ev,
 				    const char *provider_event,
 				    struct verdict *);
-	/* Minutes east of UTC for naive timestamps (Aldeamo's GMT-5). */
+	/*
+	 * Minutes east of UTC of timestamps written without a zone
+	 * (Aldeamo's GMT-5); --utc-offset overrides it.
+	 */
 	int			 local_offset_min;
 };
+
+/* Sets the offset conv_localtime applies, for the whole process. */
+void			 event_set_local_offset(int minutes);
 
 /* The normalized event for name in a table ending with { NULL, NULL }. */
 const char		*event_lookup(const struct event_name *,
@@ -88,6 +101,8 @@ struct json_object	*event_field(struct json_object *ev,
 const char		*event_string(struct json_object *ev, const char *key);
 /* ev's field key as a boolean (true, "true", 1, ...): 1, 0, or -1. */
 int			 event_bool(struct json_object *ev, const char *key);
+/* The SMTP code of a number (100-599) or of a string's start, or -1. */
+int			 event_smtp_value(struct json_object *v);
 /* Parses the leading 3-digit SMTP code of s ("550 5.1.1 ..."), or -1. */
 int			 event_smtp_code(const char *s);
 

@@ -77,12 +77,35 @@ server_usage(const struct provider *p, FILE *f)
 	fprintf(f,
 	    "usage: %s [--listen PATH|HOST:PORT] [--workers N] "
 	    "[--db CONNINFO]\n"
-	    "       %*s [--allow-anonymous] [--pidfile FILE]\n"
+	    "       %*s [--allow-anonymous] [--pidfile FILE] "
+	    "[--utc-offset +HH:MM]\n"
 	    "Receives %s webhooks and stores them in PostgreSQL.\n"
 	    "Without --listen it serves a FastCGI socket on standard input,\n"
 	    "or answers one CGI request.  Database settings are libpq's\n"
-	    "(PGHOST, PGDATABASE, ..., or --db with a conninfo string).\n",
+	    "(PGHOST, PGDATABASE, ..., or --db with a conninfo string).\n"
+	    "--utc-offset is the zone of timestamps sent without one.\n",
 	    p->name, (int)strlen(p->name), "", p->name);
+}
+
+/* Parses "+HH:MM", "-HH:MM", "-05" or "-0500" into minutes east. */
+static int
+server_offset(const char *arg, long *minutes)
+{
+	int sign, hh, mm = 0, n = 0;
+
+	if (*arg != '+' && *arg != '-')
+		return -1;
+	sign = *arg == '-' ? -1 : 1;
+	if (sscanf(arg + 1, "%2d%n", &hh, &n) != 1 || n != 2 || hh > 14)
+		return -1;
+	arg += 3;
+	if (*arg == ':')
+		arg++;
+	if (*arg != '\0' && (sscanf(arg, "%2d%n", &mm, &n) != 1 || n != 2 ||
+	    mm > 59 || arg[2] != '\0'))
+		return -1;
+	*minutes = sign * (hh * 60 + mm);
+	return 0;
 }
 
 static int
@@ -94,6 +117,7 @@ server_options(struct server *s, int argc, char **argv)
 		{ "db",			required_argument, NULL, 'd' },
 		{ "allow-anonymous",	no_argument,	   NULL, 'a' },
 		{ "pidfile",		required_argument, NULL, 'p' },
+		{ "utc-offset",		required_argument, NULL, 'u' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -101,7 +125,7 @@ server_options(struct server *s, int argc, char **argv)
 	long n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:w:d:ap:h", longopts,
+	while ((c = getopt_long(argc, argv, "l:w:d:ap:u:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -124,6 +148,14 @@ server_options(struct server *s, int argc, char **argv)
 			break;
 		case 'p':
 			s->pidfile = optarg;
+			break;
+		case 'u':
+			if (server_offset(optarg, &n) == -1) {
+				fprintf(stderr, "%s: --utc-offset takes +HH:MM "
+				    "or -HH:MM\n", s->p->name);
+				return -1;
+			}
+			event_set_local_offset((int)n);
 			break;
 		case 'h':
 			server_usage(s->p, stdout);
@@ -333,6 +365,7 @@ server_main(int argc, char **argv, const struct provider *p)
 	s.p = p;
 	s.workers = SERVER_WORKERS_DEFAULT;
 	log_init(p->name);
+	event_set_local_offset(p->local_offset_min);
 	if (server_options(&s, argc, argv) == -1)
 		return 2;
 	/* A provider that hangs up must not kill the worker answering it. */

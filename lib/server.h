@@ -2,7 +2,7 @@
  * server.h - a provider program's main(): CGI, or FastCGI with workers.
  *
  *   <provider> [--listen PATH] [--workers N] [--db CONNINFO]
- *              [--allow-anonymous] [--pidfile FILE]
+ *              [--allow-anonymous] [--pidfile FILE] [--utc-offset +HH:MM]
  *
  * With --listen, the program makes the unix socket PATH (or host:port)
  * and stays in the foreground as a master that forks N workers,
