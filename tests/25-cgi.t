@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# 25-cgi.t - the programs as plain CGI (RFC 3875: environment and stdin,
+# as Apache's mod_cgi and fcgiwrap run them, and as cgit's tests do), and
+# the FastCGI master's SIGTERM: in-hand requests finish, exit status 0.
+. "$(dirname "$0")/lib.sh"
+
+# cgi PROGRAM BODY [ENV=VALUE...]: runs it as CGI; sets $status, $body,
+# $headers from its output.  Connects as the least-privileged writer.
+cgi() {
+	local prog=$1 input=$2
+	shift 2
+	printf '%s' "$input" | env -i PATH="$PATH" PGHOST="$PGHOST" \
+	    PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" PGUSER=esphooks_writer \
+	    GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST REMOTE_USER=cgi \
+	    CONTENT_LENGTH=${#input} "$@" "$top/cgi-bin/$prog" \
+	    >"$scratch/cgi" 2>"$scratch/cgi.err"
+	headers=$(sed '/^\r*$/q' "$scratch/cgi" | tr -d '\r')
+	body=$(sed '1,/^\r*$/d' "$scratch/cgi")
+	status=$(printf '%s\n' "$headers" | sed -n 's/^Status: \([0-9]*\).*/\1/p')
+}
+
+reset_db
+for p in mailjet sendpulse aldeamo; do
+	cgi $p '{"event":"open","via":"cgi"}'
+	is "$status" 200 "$p as CGI: 200"
+	is "$body" '{"received":1,"stored":1,"duplicates":0}' "$p as CGI: stored"
+	like "$headers" 'Content-Type: application/json' "$p as CGI: JSON"
+
+	cgi $p '{"event":"open","via":"cgi"}' REMOTE_USER=
+	is "$status" 401 "$p as CGI, empty REMOTE_USER: 401"
+	like "$headers" 'WWW-Authenticate: Basic' "$p: 401 asks for Basic auth"
+	cgi $p '{"event":"open","via":"cgi-anon"}' REMOTE_USER=
+	printf '%s' '{"event":"open","via":"anon"}' | env -i PATH="$PATH" \
+	    PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+	    PGUSER=esphooks_writer REQUEST_METHOD=POST CONTENT_LENGTH=29 \
+	    "$top/cgi-bin/$p" --allow-anonymous >"$scratch/cgi"
+	like "$(cat "$scratch/cgi")" 'Status: 200' "$p --allow-anonymous takes it"
+
+	cgi $p '' REQUEST_METHOD=GET CONTENT_LENGTH=
+	is "$status" 405 "$p as CGI, GET: 405"
+	like "$headers" 'Allow: POST' "$p: 405 says Allow: POST"
+
+	cgi $p '{"event":"open"}' CONTENT_LENGTH=100
+	is "$status" 400 "$p: body shorter than CONTENT_LENGTH, 400"
+	cgi $p '{"event":"open"}' CONTENT_LENGTH=16777217
+	is "$status" 413 "$p: CONTENT_LENGTH over the limit, 413 unread"
+	cgi $p '{"event":"open"}' CONTENT_LENGTH=99999999999999999999999
+	is "$status" 413 "$p: absurd CONTENT_LENGTH, 413"
+	cgi $p '{"event":"open"}' CONTENT_LENGTH=12abc
+	is "$status" 400 "$p: CONTENT_LENGTH not a number, 400"
+	cgi $p '{"event":"open","via":"no-length"}' CONTENT_LENGTH=
+	is "$status" 200 "$p: no CONTENT_LENGTH, body read to its end"
+
+	cgi $p '{"event": NaN}'
+	is "$status" 400 "$p as CGI, NaN: 400"
+	is "$body" '{"error":"NaN and Infinity at byte 10 are not JSON"}' \
+	    "$p: the error names the byte"
+	like "$(cat "$scratch/cgi.err")" "esphooks-$p[" "$p: one log line on stderr"
+
+	cgi $p '{"event":"open"}' PGHOST=/nonexistent
+	is "$status" 503 "$p: no database, 503"
+	like "$headers" 'Retry-After: ' "$p: 503 says when to retry"
+done
+is "$(sql "SELECT count(*) FROM email_events WHERE raw->>'via' IN ('cgi','anon','no-length')")" 9 \
+    "the CGI requests' events are stored"
+is "$(sql "SELECT count(*) FROM email_events WHERE raw->>'via' = 'cgi-anon'")" 0 \
+    "the anonymous one without the option is not"
+is "$(sql "SELECT count(*) FROM webhook_request WHERE remote_user = 'cgi'")" 6 \
+    "requests record their user"
+
+# The writer can insert and nothing else.
+for stmt in "DELETE FROM mailjet" "UPDATE mailjet SET event = 'x'" \
+    "TRUNCATE mailjet" "DROP TABLE mailjet" "SELECT raw FROM mailjet"; do
+	if PGUSER=esphooks_writer psql -X -q -c "$stmt" >/dev/null 2>&1; then
+		ok 1 "writer cannot: $stmt"
+	else
+		ok 0 "writer cannot: $stmt"
+	fi
+done
+
+# SIGTERM: a master with its own socket stops its workers and exits 0.
+sock=$scratch/term.sock
+env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+    PGUSER=esphooks_writer "$top/cgi-bin/mailjet" --listen "$sock" \
+    --workers 2 2>"$scratch/term.log" &
+master=$!
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+ok "$([ -S "$sock" ]; echo $?)" "--listen makes the socket"
+is "$(children $master)" 2 "two workers forked"
+kill -TERM $master
+wait $master
+is "$?" 0 "SIGTERM: the master exits 0"
+ok "$([ ! -e "$sock" ]; echo $?)" "the socket is removed"
+is "$(children $master)" 0 "no worker left"
+
+done_testing

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# 60-batches.t - SendPulse-sized batches through nginx: 1,000 events
+# stored in one request and all duplicates when sent again, 5,000 and
+# 10,000 (the per-request limit) taken whole, one past the limit 413,
+# and one bad element anywhere refusing the whole batch.  Also Aldeamo's
+# unsubscribe then reactivation, kept both and in order.
+. "$(dirname "$0")/lib.sh"
+
+# batch N TAG [BAD_AT]: a SendPulse array of N events; element BAD_AT, if
+# given, is a number instead of an object.
+batch() {
+	awk -v n="$1" -v tag="$2" -v bad="${3:--1}" 'BEGIN {
+		printf "["
+		for (i = 0; i < n; i++) {
+			if (i) printf ","
+			if (i == bad) { printf "42"; continue }
+			printf "{\"event\":\"%s\",\"timestamp\":%d,\"message_id\":%d,", \
+			    i % 3 ? "opened" : "delivered", 1490954061 + i, 1149317311 + i
+			printf "\"recipient\":\"User%d@Example.com\",\"sender\":\"s@sendpulse.com\",", i
+			printf "\"subject\":\"Привет, мир %s\",\"smtp_server_response_code\":%s}", \
+			    tag, i % 2 ? "250" : "\"250\""
+		}
+		printf "]"
+	}' >"$scratch/batch"
+}
+
+reset_db
+batch 1000 a
+post /webhooks/sendpulse "$scratch/batch"
+is "$status/$body" '200/{"received":1000,"stored":1000,"duplicates":0}' \
+    "1,000 events stored"
+is "$(sql "SELECT count(*) FROM webhook_request WHERE provider = 'sendpulse'")" 1 \
+    "in one request row"
+post /webhooks/sendpulse "$scratch/batch"
+is "$status/$body" '200/{"received":1000,"stored":0,"duplicates":1000}' \
+    "the same 1,000 again: 1,000 duplicates"
+is "$(sql "SELECT count(*) FROM sendpulse")" 1000 "still 1,000 rows"
+is "$(sql "SELECT count(DISTINCT recipient) FROM sendpulse WHERE recipient = lower(recipient)")" 1000 \
+    "recipients lower-cased"
+is "$(sql "SELECT subject FROM sendpulse ORDER BY id LIMIT 1")" "Привет, мир a" \
+    "Cyrillic subject intact"
+is "$(sql "SELECT count(*) FROM sendpulse WHERE smtp_code = 250")" 1000 \
+    "numeric and string response codes both read"
+is "$(sql "SELECT string_agg(message_id, ',' ORDER BY id) FROM (SELECT * FROM sendpulse ORDER BY id LIMIT 3) s")" \
+    "1149317311,1149317312,1149317313" "stored in the order sent"
+
+for n in 5000 10000; do
+	batch $n "n$n"
+	post /webhooks/sendpulse "$scratch/batch"
+	is "$status/$body" "200/{\"received\":$n,\"stored\":$n,\"duplicates\":0}" \
+	    "$n events stored in one request"
+done
+batch 10001 over
+post /webhooks/sendpulse "$scratch/batch"
+is "$status" 413 "10,001 events: 413"
+like "$body" 'more than 10000 events' "the error says the limit"
+
+before=$(events)
+for at in 0 500 999; do
+	batch 1000 "bad$at" $at
+	post /webhooks/sendpulse "$scratch/batch"
+	is "$status" 400 "one bad element at $at: 400"
+	like "$body" "element $at at byte" "the error names element $at"
+	is "$(events)" "$before" "nothing of that batch stored"
+done
+batch 1000 trunc
+head -c 50000 "$scratch/batch" >"$scratch/cut"
+post /webhooks/sendpulse "$scratch/cut"
+is "$status" 400 "a batch cut short: 400"
+is "$(events)" "$before" "nothing of it stored"
+
+# Aldeamo: unsubscribe, then reactivate; both events, in that order.
+reset_db
+post_string /webhooks/aldeamo '{"subscription_type":"domain subscription cancelled","type":"Email marketing","event":"unsubscribed","releid":"1470","email":"U@Example.com","timestamp":"2020-10-02 18:03:16"}'
+is "$status" 200 "Aldeamo unsubscribe stored"
+post_string /webhooks/aldeamo '{"subscription_type":"domain subscription reactivated","type":"Email marketing","event":"unsubscribed","relid":"1470","email":"u@example.com","timestamp":"2020-10-02 18:04:10"}'
+is "$status" 200 "Aldeamo reactivation stored"
+post_string /webhooks/aldeamo '{"subscription_type":"domain subscription cancelled","type":"Email marketing","event":"unsubscribed","releid":"1470","email":"U@Example.com","timestamp":"2020-10-02 18:03:16"}'
+is "$body" '{"received":1,"stored":0,"duplicates":1}' "Aldeamo's retry of the unsubscribe is a duplicate"
+is "$(sql "SELECT string_agg(event || '@' || occurred_at, ' ' ORDER BY provider_id) FROM email_events WHERE recipient = 'u@example.com'")" \
+    "unsubscribed@2020-10-02 23:03:16+00 resubscribed@2020-10-02 23:04:10+00" \
+    "both kept, in order, times in UTC"
+
+done_testing

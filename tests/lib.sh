@@ -1,0 +1,111 @@
+# tests/lib.sh - TAP and HTTP helpers for the integration tests.
+#
+# Sourced by tests/*.t, which tests/run starts with a private stack up:
+# ESPHOOKS_VAR (its env file gives psql the database as owner) and
+# ESPHOOKS_PORT (nginx on 127.0.0.1).  Every helper that talks to nginx
+# or PostgreSQL uses those, never a system instance.
+
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+fixtures=$top/tests/fixtures
+: "${ESPHOOKS_VAR:?run the tests with tests/run (or make test)}"
+: "${ESPHOOKS_PORT:?run the tests with tests/run (or make test)}"
+# shellcheck disable=SC1091
+. "$ESPHOOKS_VAR/env"
+export PGTZ=UTC
+base=http://127.0.0.1:$ESPHOOKS_PORT
+auth=${ESPHOOKS_USER:-demo}:${ESPHOOKS_PASSWORD:-demo}
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+tap_n=0
+tap_failed=0
+
+# ok COND NAME: COND is a shell status (0 is success).
+ok() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		tap_failed=$((tap_failed + 1))
+		echo "not ok $tap_n - $2"
+	fi
+}
+
+# is GOT WANT NAME
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2" | head -40
+	fi
+}
+
+# like GOT SUBSTRING NAME
+like() {
+	case $1 in
+	*"$2"*) ok 0 "$3" ;;
+	*) ok 1 "$3"; printf '#   got: %s\n#   wanted it to contain: %s\n' "$1" "$2" ;;
+	esac
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+# sql QUERY: one value or tab-separated rows, as the database owner.
+sql() {
+	psql -X -q -A -t -F "$(printf '\t')" -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# Empties every event table, so each test file starts from nothing.
+reset_db() {
+	sql "TRUNCATE mailjet, sendpulse, aldeamo, webhook_request, webhook_reject" >/dev/null
+}
+
+# events: how many events are stored, all providers.
+events() {
+	sql "SELECT count(*) FROM email_events"
+}
+
+# post PATH FILE [curl options...]: POSTs FILE's bytes through nginx with
+# the test credentials.  Sets $status, $body and $headers.
+post() {
+	local path=$1 file=$2
+	shift 2
+	status=$(curl -sS -o "$scratch/body" -D "$scratch/headers" \
+	    -w '%{http_code}' -u "$auth" -H 'Content-Type: text/plain' \
+	    --data-binary "@$file" "$@" "$base$path") || status=000
+	body=$(cat "$scratch/body")
+	headers=$(tr -d '\r' <"$scratch/headers")
+}
+
+# post_string PATH STRING [curl options...]
+post_string() {
+	local path=$1
+	printf '%s' "$2" >"$scratch/request"
+	shift 2
+	post "$path" "$scratch/request" "$@"
+}
+
+# request METHOD PATH [curl options...]: any method, no body.
+request() {
+	local method=$1 path=$2
+	shift 2
+	status=$(curl -sS -o "$scratch/body" -D "$scratch/headers" \
+	    -w '%{http_code}' -X "$method" "$@" "$base$path") || status=000
+	body=$(cat "$scratch/body")
+	headers=$(tr -d '\r' <"$scratch/headers")
+}
+
+# json_field KEY: the numeric value of KEY in $body ({"received":3,...}).
+json_field() {
+	printf '%s' "$body" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+}
+
+# children PID: how many processes have PID as parent (no procps needed).
+children() {
+	grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null | grep -c '' || true
+}
