@@ -14,6 +14,9 @@
 #include "store.h"
 #include "webhook.h"
 
+/* Buffers kept from one request to the next, at most (request.c). */
+#define WEBHOOK_KEEP_MAX (1024 * 1024)
+
 /* Seconds a provider is asked to wait before retrying after a 503. */
 #define WEBHOOK_RETRY_AFTER "30"
 
@@ -118,6 +121,11 @@ webhook_handle(struct webhook *w, struct request *r)
 		return;
 	}
 
+	/* As request.c does with the body: keep usual sizes only. */
+	if (w->original.cap > WEBHOOK_KEEP_MAX)
+		buf_release(&w->original);
+	if (w->records.cap > WEBHOOK_KEEP_MAX)
+		buf_release(&w->records);
 	buf_reset(&w->original);
 	buf_add(&w->original, r->body.data, r->body.len);
 	if (payload_scan(&w->payload, r->body.data, r->body.len) == -1) {
