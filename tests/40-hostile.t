@@ -50,7 +50,7 @@ is "$(sql "SELECT count(*) FROM webhook_reject WHERE provider = 'mailjet'")" \
 # SQL in values is data: the tables are still there and hold it.
 post_string /webhooks/mailjet "{\"event\":\"open\",\"email\":\"x'); DROP TABLE mailjet; --@example.com\"}"
 is "$status" 200 "SQL in a value is stored"
-is "$(sql "SELECT recipient FROM mailjet WHERE recipient LIKE 'x''%'")" \
+is "$(sql "SELECT recipient FROM mailjet WHERE recipient LIKE '%@example.com'")" \
     "x'); drop table mailjet; --@example.com" "as data, lower-cased"
 
 # Header injection: nothing from the request is echoed into headers.
@@ -58,7 +58,7 @@ request POST "/webhooks/mailjet" -u "$auth" -H $'X-Evil: a\r\nSet-Cookie: x=1' -
 case $headers in *Set-Cookie*) ok 1 "no injected header" ;; *) ok 0 "no injected header" ;; esac
 
 # Path tricks reach no program and no file.
-for path in /webhooks/mailjet/../sendpulse /webhooks/%2e%2e/etc/passwd \
+for path in /webhooks/mailjet/extra /webhooks/%2e%2e/etc/passwd \
     /webhooks/mailjet%00 /webhooks/ /webhooks/unknown /cgi-bin/mailjet; do
 	before=$(events)
 	request POST "$path" -u "$auth" --path-as-is -d '{"event":"trick"}'
