@@ -179,11 +179,22 @@ conv_bool_fn(struct buf *out, struct json_object *v, const struct provider *p)
 	return 1;
 }
 
+/* Writes t as an ISO 8601 UTC string; 0 (nothing written) if absurd. */
+static int
+add_time(struct buf *out, int64_t t)
+{
+	char ts[TSTAMP_LEN];
+
+	if (tstamp_format(t, ts) == -1)
+		return 0;
+	buf_add_json_string(out, ts, strlen(ts));
+	return 1;
+}
+
 static int
 conv_unixtime_fn(struct buf *out, struct json_object *v,
     const struct provider *p)
 {
-	char ts[TSTAMP_LEN];
 	int64_t t;
 	double d;
 
@@ -197,10 +208,7 @@ conv_unixtime_fn(struct buf *out, struct json_object *v,
 			t--;
 	} else if (int64_of(v, &t) == -1)
 		return 0;
-	if (tstamp_format(t, ts) == -1)
-		return 0;
-	buf_add_json_string(out, ts, strlen(ts));
-	return 1;
+	return add_time(out, t);
 }
 
 static int
@@ -258,7 +266,6 @@ static int
 conv_localtime_fn(struct buf *out, struct json_object *v,
     const struct provider *p)
 {
-	char ts[TSTAMP_LEN];
 	const char *s;
 	size_t len;
 	int64_t t;
@@ -271,10 +278,7 @@ conv_localtime_fn(struct buf *out, struct json_object *v,
 	if (tstamp_parse_iso(s, len, event_local_offset, &t) == -1 &&
 	    tstamp_parse_js(s, len, &t) == -1)
 		return 0;
-	if (tstamp_format(t, ts) == -1)
-		return 0;
-	buf_add_json_string(out, ts, strlen(ts));
-	return 1;
+	return add_time(out, t);
 }
 
 static int
