@@ -57,11 +57,12 @@ $(B)/libesphooks.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 cgi-bin/%: $(B)/cgi-bin/%.o $(B)/libesphooks.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
 
+# $^ would also hold the headers that the .d files add.
 $(B)/tests/%: tests/unit/%.c $(TABLES) $(B)/libesphooks.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(PKG_LIBS)
 
 deps:
 	deploy/stack.sh deps
