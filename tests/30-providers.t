@@ -40,4 +40,22 @@ for provider in mailjet sendpulse aldeamo; do
 	done
 done
 
+# Aldeamo's spellings land in one typed column each (manual §8 quirks).
+reset_db
+for f in 01-em-bounce 02-em-click 06-em-unsubscribed-cancelled 12-smtp-sent \
+    08-em-unsubscribed-category-update 16-bounce-soft 17-bounce-response-array; do
+	post /webhooks/aldeamo "$fixtures/aldeamo/$f.json"
+done
+is "$(sql "SELECT string_agg(coalesce(relid, '-') || '/' || coalesce(contact_id, '-') || '/' ||
+	coalesce(family, '-'), ' ' ORDER BY id) FROM aldeamo")" \
+    "123/1/Email marketing 123/112528991/Email marketing 1470/-/Email marketing 123/-/SMTP 123/-/Email marketing 0042/-/SMTP 7/-/SMTP" \
+    "relid, releid, reid and contactid, contactId read, as text ('0042' kept)"
+is "$(sql "SELECT categories FROM aldeamo WHERE event = 'subscription_changed'")" \
+    '{"Category1": "cancelled", "Category2": "cancelled", "Category3": "active"}' \
+    "the categories map is kept as jsonb"
+is "$(sql "SELECT string_agg(coalesce(smtp_code::text, '-'), ' ' ORDER BY id) FROM aldeamo WHERE event = 'bounced'")" \
+    "550 421 -" "SMTP codes read from response strings"
+is "$(sql "SELECT latitude || ',' || longitude FROM aldeamo WHERE event = 'clicked'")" \
+    "4.60971,-74.081749" "coordinates as numbers"
+
 done_testing
