@@ -1,6 +1,7 @@
 /*
  * server.c - options, the CGI and FastCGI loops, master and workers.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -244,13 +245,22 @@ server_worker(struct server *s)
 static pid_t
 server_spawn(struct server *s, int slot)
 {
-	pid_t pid;
+	pid_t pid, master = getpid();
 
 	if ((pid = fork()) == -1) {
 		log_msg(NULL, "unable to fork a worker: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
+		/*
+		 * A master killed with SIGKILL cannot stop its workers, which
+		 * would go on serving a socket nobody supervises: have the
+		 * kernel send SIGTERM when the master dies (and check it is
+		 * not already gone).
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != master)
+			_exit(0);
 		free(s->pids);
 		free(s->started);
 		_exit(server_worker(s));

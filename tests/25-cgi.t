@@ -93,4 +93,24 @@ is "$?" 0 "SIGTERM: the master exits 0"
 ok "$([ ! -e "$sock" ]; echo $?)" "the socket is removed"
 is "$(children $master)" 0 "no worker left"
 
+# SIGKILL: the master cannot clean up, so the kernel stops its workers
+# (PR_SET_PDEATHSIG) rather than leave them serving unsupervised.
+env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+    PGUSER=esphooks_writer "$top/cgi-bin/mailjet" --listen "$sock" \
+    --workers 2 2>>"$scratch/term.log" &
+master=$!
+for _ in $(seq 50); do [ "$(children $master)" = 2 ] && break; sleep 0.1; done
+workers=$(grep -l "^PPid:[[:space:]]*$master\$" /proc/[0-9]*/status | cut -d/ -f3)
+is "$(printf '%s\n' $workers | grep -c '')" 2 "two workers to watch"
+kill -KILL $master
+wait $master 2>/dev/null
+for _ in $(seq 50); do
+	left=0
+	for w in $workers; do kill -0 "$w" 2>/dev/null && left=$((left + 1)); done
+	[ $left = 0 ] && break
+	sleep 0.1
+done
+is "$left" 0 "SIGKILL on the master: its workers stop too"
+rm -f "$sock"
+
 done_testing
