@@ -43,7 +43,7 @@ done
 # Aldeamo's spellings land in one typed column each (manual §8 quirks).
 reset_db
 for f in 01-em-bounce 02-em-click 06-em-unsubscribed-cancelled 12-smtp-sent \
-    08-em-unsubscribed-category-update 16-bounce-soft 17-bounce-response-array; do
+    08-em-unsubscribed-category-update 16-bounce-soft 24-bounce-response-array; do
 	post /webhooks/aldeamo "$fixtures/aldeamo/$f.json"
 done
 is "$(sql "SELECT string_agg(coalesce(relid, '-') || '/' || coalesce(contact_id, '-') || '/' ||

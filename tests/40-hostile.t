@@ -54,8 +54,9 @@ is "$(sql "SELECT count(*) FROM webhook_reject WHERE provider = 'mailjet'")" \
 # SQL in values is data: the tables are still there and hold it.
 post_string /webhooks/mailjet "{\"event\":\"open\",\"email\":\"x'); DROP TABLE mailjet; --@example.com\"}"
 is "$status" 200 "SQL in a value is stored"
-is "$(sql "SELECT recipient FROM mailjet WHERE recipient LIKE '%@example.com'")" \
-    "x'); drop table mailjet; --@example.com" "as data, lower-cased"
+is "$(sql "SELECT count(*) FROM mailjet
+	WHERE recipient = 'x''); drop table mailjet; --@example.com'")" 1 \
+    "stored as data, lower-cased"
 
 # Header injection: nothing from the request is echoed into headers.
 request POST "/webhooks/mailjet" -u "$auth" -H $'X-Evil: a\r\nSet-Cookie: x=1' -d '{}'
