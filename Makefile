@@ -6,6 +6,8 @@
 #   make test     build and run every test (unit, CGI, nginx + PostgreSQL)
 #   make          build the programs into cgi-bin/
 #
+#   make sanitize the whole suite under ASan+UBSan
+#
 # SANITIZER=address,undefined builds with those sanitizers (as redis does).
 
 PREFIX	?= /usr/local
@@ -81,10 +83,18 @@ test: deps
 	$(MAKE) all WERROR=$(WERROR)
 	tests/run
 
+# The whole suite with ASan and UBSan (errors fatal, leaks reported);
+# rebuilds from clean before and after, so no sanitized binary is left.
+sanitize: deps
+	$(MAKE) clean
+	$(MAKE) test SANITIZER=address,undefined \
+	    CFLAGS="-O1 -g -fno-sanitize-recover=all"; \
+	rc=$$?; $(MAKE) clean; exit $$rc
+
 clean:
 	rm -rf $(B) $(PROGRAMS)
 
-.PHONY: all deps run stop migrate test clean
+.PHONY: all deps run stop migrate test sanitize clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

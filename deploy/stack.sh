@@ -169,7 +169,11 @@ programs_up() {
 		alive "$pidfile" && continue
 		rm -f "$sock"
 		# setsid: the programs outlive the terminal 'make run' ran in.
+		# Sanitizer settings pass through: make sanitize collects
+		# the programs' reports from them.
 		"${RUNAS[@]}" env PGHOST="$VAR/run" PGPORT="$PGPORT_" \
+		    ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		    ${UBSAN_OPTIONS:+UBSAN_OPTIONS="$UBSAN_OPTIONS"} \
 		    PGDATABASE=esphooks PGUSER=esphooks_writer \
 		    setsid "$top/cgi-bin/$p" --listen "$sock" \
 		    --workers "$WORKERS" </dev/null >>"$VAR/log/$p.log" 2>&1 &

@@ -4,12 +4,16 @@
 # the FastCGI master's SIGTERM: in-hand requests finish, exit status 0.
 . "$(dirname "$0")/lib.sh"
 
+# env -i keeps only what a web server would pass, and the settings that
+# send sanitizer reports where tests/run looks for them.
+sanitizer="${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} ${UBSAN_OPTIONS:+UBSAN_OPTIONS=$UBSAN_OPTIONS}"
+
 # cgi PROGRAM BODY [ENV=VALUE...]: runs it as CGI; sets $status, $body,
 # $headers from its output.  Connects as the least-privileged writer.
 cgi() {
 	local prog=$1 input=$2
 	shift 2
-	printf '%s' "$input" | env -i PATH="$PATH" PGHOST="$PGHOST" \
+	printf '%s' "$input" | env -i PATH="$PATH" PGHOST="$PGHOST" $sanitizer \
 	    PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" PGUSER=esphooks_writer \
 	    GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST REMOTE_USER=cgi \
 	    CONTENT_LENGTH=${#input} "$@" "$top/cgi-bin/$prog" \
@@ -30,7 +34,7 @@ for p in mailjet sendpulse aldeamo; do
 	is "$status" 401 "$p as CGI, empty REMOTE_USER: 401"
 	like "$headers" 'WWW-Authenticate: Basic' "$p: 401 asks for Basic auth"
 	cgi $p '{"event":"open","via":"cgi-anon"}' REMOTE_USER=
-	printf '%s' '{"event":"open","via":"anon"}' | env -i PATH="$PATH" \
+	printf '%s' '{"event":"open","via":"anon"}' | env -i PATH="$PATH" $sanitizer \
 	    PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
 	    PGUSER=esphooks_writer REQUEST_METHOD=POST CONTENT_LENGTH=29 \
 	    "$top/cgi-bin/$p" --allow-anonymous >"$scratch/cgi"
