@@ -7,6 +7,7 @@
 #   make          build the programs into cgi-bin/
 #
 #   make sanitize the whole suite under ASan+UBSan
+#   make valgrind the CGI-mode tests under valgrind
 #
 # SANITIZER=address,undefined builds with those sanitizers (as redis does).
 
@@ -91,10 +92,17 @@ sanitize: deps
 	    CFLAGS="-O1 -g -fno-sanitize-recover=all"; \
 	rc=$$?; $(MAKE) clean; exit $$rc
 
+# The CGI-mode tests with each request under valgrind: any error, or a
+# definite or indirect leak, fails the run.
+valgrind:
+	ESPHOOKS_EXTRA_PACKAGES=valgrind deploy/stack.sh deps
+	$(MAKE) all
+	ESPHOOKS_VALGRIND=1 tests/run tests/25-cgi.t
+
 clean:
 	rm -rf $(B) $(PROGRAMS)
 
-.PHONY: all deps run stop migrate test sanitize clean
+.PHONY: all deps run stop migrate test sanitize valgrind clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -16,6 +16,7 @@
 #   ESPHOOKS_PASSWORD  demo           ... and password (127.0.0.1 demos only)
 #   ESPHOOKS_WORKERS   4              FastCGI workers per program
 #   ESPHOOKS_QUIET     0              1: do not print the URLs at the end
+#   ESPHOOKS_EXTRA_PACKAGES           more packages for 'deps' (valgrind)
 #
 # Run as root, PostgreSQL, the programs and nginx's workers run as the
 # unprivileged system user 'esphooks' (initdb refuses root); run as
@@ -34,7 +35,8 @@ QUIET=${ESPHOOKS_QUIET:-0}
 PROVIDERS="mailjet sendpulse aldeamo"
 # What building, running and testing need on Debian 12.
 PACKAGES="gcc libc6-dev make pkg-config libfcgi-dev libjson-c-dev libpq-dev
-	postgresql-15 postgresql-client-15 nginx curl openssl perl ca-certificates"
+	postgresql-15 postgresql-client-15 nginx curl openssl perl ca-certificates
+	${ESPHOOKS_EXTRA_PACKAGES:-}"
 SYSUSER=esphooks
 # Seconds to wait for a program's socket, or for a process to stop.
 WAIT=15

@@ -8,6 +8,14 @@
 # send sanitizer reports where tests/run looks for them.
 sanitizer="${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} ${UBSAN_OPTIONS:+UBSAN_OPTIONS=$UBSAN_OPTIONS}"
 
+# make valgrind runs each CGI request under valgrind; tests/run fails on
+# any report it writes.
+wrapper=()
+if [ -n "${ESPHOOKS_VALGRIND:-}" ]; then
+	wrapper=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
+	    --log-file="$ESPHOOKS_VAR/log/valgrind.%p")
+fi
+
 # cgi PROGRAM BODY [ENV=VALUE...]: runs it as CGI; sets $status, $body,
 # $headers from its output.  Connects as the least-privileged writer.
 cgi() {
@@ -16,7 +24,7 @@ cgi() {
 	printf '%s' "$input" | env -i PATH="$PATH" PGHOST="$PGHOST" $sanitizer \
 	    PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" PGUSER=esphooks_writer \
 	    GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST REMOTE_USER=cgi \
-	    CONTENT_LENGTH=${#input} "$@" "$top/cgi-bin/$prog" \
+	    CONTENT_LENGTH=${#input} "$@" "${wrapper[@]}" "$top/cgi-bin/$prog" \
 	    >"$scratch/cgi" 2>"$scratch/cgi.err"
 	headers=$(sed '/^\r*$/q' "$scratch/cgi" | tr -d '\r')
 	body=$(sed '1,/^\r*$/d' "$scratch/cgi")
