@@ -362,7 +362,7 @@ scan_value(struct scan *s, int depth)
 	}
 }
 
-static int
+static void
 payload_add_span(struct payload *pl, size_t off, size_t len)
 {
 	if (pl->nspans == pl->cap) {
@@ -372,7 +372,6 @@ payload_add_span(struct payload *pl, size_t off, size_t len)
 	pl->spans[pl->nspans].off = off;
 	pl->spans[pl->nspans].len = len;
 	pl->nspans++;
-	return 0;
 }
 
 /* Scans one event: an object, at depth 1 (alone) or 2 (in a batch). */
@@ -391,7 +390,8 @@ scan_event(struct scan *s, int depth)
 	s->values = 0;
 	if (scan_value(s, depth - 1) == -1)
 		return -1;
-	return payload_add_span(s->pl, start, s->pos - start);
+	payload_add_span(s->pl, start, s->pos - start);
+	return 0;
 }
 
 static int

@@ -44,7 +44,7 @@ refused(const char *body, enum payload_err want, long offset)
 		    "  fault at byte %ld (got %zu)", offset, pl.err_offset);
 }
 
-/* A body of n nested arrays around an object, or objects if obj. */
+/* A batch whose one event nests n levels deep, the array counting. */
 static char *
 nested(int n)
 {
@@ -74,12 +74,38 @@ batch(int n)
 	return buf_detach(&b, NULL);
 }
 
+/* {"a":"xxx..."} whose string is n bytes long, quotes included. */
+static char *
+string_body(int n)
+{
+	struct buf b = BUF_INIT;
+	int i;
+
+	buf_adds(&b, "{\"a\":\"");
+	for (i = 0; i < n - 2; i++)
+		buf_addch(&b, 'x');
+	buf_adds(&b, "\"}");
+	return buf_detach(&b, NULL);
+}
+
+/* {"a":[1,1,...]} holding n values: the object, the array, n-2 ones. */
+static char *
+values_body(int n)
+{
+	struct buf b = BUF_INIT;
+	int i;
+
+	buf_adds(&b, "{\"a\":[");
+	for (i = 0; i < n - 2; i++)
+		buf_adds(&b, i ? ",1" : "1");
+	buf_adds(&b, "]}");
+	return buf_detach(&b, NULL);
+}
+
 static void
 test_limits(void)
 {
-	struct buf b = BUF_INIT;
 	char *s;
-	int i;
 
 	s = nested(LIMIT_DEPTH);	/* depth exactly LIMIT_DEPTH */
 	tap_ok(payload_scan(&pl, s, strlen(s)) == 0,
@@ -101,39 +127,25 @@ test_limits(void)
 	    "%d events are refused with 413", LIMIT_EVENTS + 1);
 	free(s);
 
-	/* A string of LIMIT_FIELD bytes, quotes included, then one more. */
-	buf_adds(&b, "{\"a\":\"");
-	for (i = 0; i < LIMIT_FIELD - 2; i++)
-		buf_addch(&b, 'x');
-	buf_adds(&b, "\"}");
-	tap_ok(payload_scan(&pl, b.data, b.len) == 0,
+	s = string_body(LIMIT_FIELD);
+	tap_ok(payload_scan(&pl, s, strlen(s)) == 0,
 	    "a string of %d bytes is taken", LIMIT_FIELD);
-	buf_reset(&b);
-	buf_adds(&b, "{\"a\":\"");
-	for (i = 0; i < LIMIT_FIELD - 1; i++)
-		buf_addch(&b, 'x');
-	buf_adds(&b, "\"}");
-	tap_ok(payload_scan(&pl, b.data, b.len) == -1 &&
+	free(s);
+	s = string_body(LIMIT_FIELD + 1);
+	tap_ok(payload_scan(&pl, s, strlen(s)) == -1 &&
 	    pl.err == PAYLOAD_FIELD, "a string of %d bytes is refused",
 	    LIMIT_FIELD + 1);
+	free(s);
 
-	/* LIMIT_EVENT_VALUES values in one event: the object and members. */
-	buf_reset(&b);
-	buf_adds(&b, "{\"a\":[");
-	for (i = 0; i < LIMIT_EVENT_VALUES - 2; i++)
-		buf_adds(&b, i ? ",1" : "1");
-	buf_adds(&b, "]}");
-	tap_ok(payload_scan(&pl, b.data, b.len) == 0,
+	s = values_body(LIMIT_EVENT_VALUES);
+	tap_ok(payload_scan(&pl, s, strlen(s)) == 0,
 	    "an event of %d values is taken", LIMIT_EVENT_VALUES);
-	buf_reset(&b);
-	buf_adds(&b, "{\"a\":[");
-	for (i = 0; i < LIMIT_EVENT_VALUES - 1; i++)
-		buf_adds(&b, i ? ",1" : "1");
-	buf_adds(&b, "]}");
-	tap_ok(payload_scan(&pl, b.data, b.len) == -1 &&
+	free(s);
+	s = values_body(LIMIT_EVENT_VALUES + 1);
+	tap_ok(payload_scan(&pl, s, strlen(s)) == -1 &&
 	    pl.err == PAYLOAD_VALUES, "an event of %d values is refused",
 	    LIMIT_EVENT_VALUES + 1);
-	buf_release(&b);
+	free(s);
 
 	tap_ok(scan("{\"a\":1e1000}") == PAYLOAD_OK,
 	    "exponent %d is taken", LIMIT_NUMBER_EXP);
