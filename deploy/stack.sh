@@ -15,6 +15,7 @@
 #   ESPHOOKS_USER      demo           basic-auth user ...
 #   ESPHOOKS_PASSWORD  demo           ... and password (127.0.0.1 demos only)
 #   ESPHOOKS_WORKERS   4              FastCGI workers per program
+#   ESPHOOKS_DB_TIMEOUT               the programs' --db-timeout (ms)
 #   ESPHOOKS_QUIET     0              1: do not print the URLs at the end
 #   ESPHOOKS_EXTRA_PACKAGES           more packages for 'deps' (valgrind)
 #
@@ -31,6 +32,7 @@ PGPORT_=${ESPHOOKS_PGPORT:-5432}
 AUTH_USER=${ESPHOOKS_USER:-demo}
 AUTH_PASS=${ESPHOOKS_PASSWORD:-demo}
 WORKERS=${ESPHOOKS_WORKERS:-4}
+DB_TIMEOUT=${ESPHOOKS_DB_TIMEOUT:-}
 QUIET=${ESPHOOKS_QUIET:-0}
 PROVIDERS="mailjet sendpulse aldeamo"
 # What building, running and testing need on Debian 12.
@@ -102,7 +104,7 @@ ensure_layout() {
 			--shell /usr/sbin/nologin "$SYSUSER"
 	fi
 	mkdir -p "$VAR"/{pg,run,log,spool,nginx}
-	chmod 700 "$VAR/pg" "$VAR/run"
+	chmod 700 "$VAR/pg" "$VAR/run" "$VAR/spool"
 	if is_root; then
 		chown "$SYSUSER:" "$VAR" "$VAR"/{pg,run,log,spool,nginx}
 		as_user test -w "$VAR/run" ||
@@ -178,7 +180,9 @@ programs_up() {
 		    ${UBSAN_OPTIONS:+UBSAN_OPTIONS="$UBSAN_OPTIONS"} \
 		    PGDATABASE=esphooks PGUSER=esphooks_writer \
 		    setsid "$top/cgi-bin/$p" --listen "$sock" \
-		    --workers "$WORKERS" </dev/null >>"$VAR/log/$p.log" 2>&1 &
+		    --workers "$WORKERS" --spool "$VAR/spool" \
+		    ${DB_TIMEOUT:+--db-timeout "$DB_TIMEOUT"} \
+		    </dev/null >>"$VAR/log/$p.log" 2>&1 &
 		echo $! >"$pidfile"
 		for i in $(seq $((WAIT * 10))); do
 			[ -S "$sock" ] && break

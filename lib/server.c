@@ -18,8 +18,11 @@
 
 #include "event.h"
 #include "log.h"
+#include "replay.h"
 #include "request.h"
 #include "server.h"
+#include "spool.h"
+#include "store.h"
 #include "webhook.h"
 
 /* Default and largest number of worker processes. */
@@ -32,6 +35,8 @@
 /* A worker that dies sooner than this after its start is restarted
    only after a pause, so a crash loop does not become a fork storm. */
 #define SERVER_RESPAWN_PAUSE	1
+/* Largest --db-timeout, in milliseconds. */
+#define SERVER_DB_TIMEOUT_MAX	600000
 
 struct server {
 	const struct provider	*p;
@@ -39,6 +44,9 @@ struct server {
 	const char		*listen;
 	const char		*pidfile;
 	int			 workers;
+	int			 replay_only;	/* --replay */
+	struct spool		*spool;		/* the master's, for replay */
+	struct store		*store;
 	int			 fd;		/* listening socket */
 	pid_t			*pids;		/* workers, 0 for none */
 	time_t			*started;
@@ -78,14 +86,20 @@ server_usage(const struct provider *p, FILE *f)
 	fprintf(f,
 	    "usage: %s [--listen PATH|HOST:PORT] [--workers N] "
 	    "[--db CONNINFO]\n"
-	    "       %*s [--allow-anonymous] [--pidfile FILE] "
-	    "[--utc-offset +HH:MM]\n"
+	    "       %*s [--spool DIR] [--db-timeout MS] [--allow-anonymous]\n"
+	    "       %*s [--pidfile FILE] [--utc-offset +HH:MM]\n"
+	    "       %s --replay --spool DIR [--db CONNINFO]\n"
 	    "Receives %s webhooks and stores them in PostgreSQL.\n"
 	    "Without --listen it serves a FastCGI socket on standard input,\n"
 	    "or answers one CGI request.  Database settings are libpq's\n"
 	    "(PGHOST, PGDATABASE, ..., or --db with a conninfo string).\n"
+	    "When the database is down or slower than --db-timeout (%d ms),\n"
+	    "events go to the --spool directory and the master replays them;\n"
+	    "--replay only replays (for CGI mode), until SIGTERM.  In CGI\n"
+	    "mode the environment's ESPHOOKS_SPOOL stands for --spool.\n"
 	    "--utc-offset is the zone of timestamps sent without one.\n",
-	    p->name, (int)strlen(p->name), "", p->name);
+	    p->name, (int)strlen(p->name), "", (int)strlen(p->name), "",
+	    p->name, p->name, STORE_TIMEOUT_MS);
 }
 
 /* Parses "+HH:MM", "-HH:MM", "-05" or "-0500" into minutes east. */
@@ -117,6 +131,9 @@ server_options(struct server *s, int argc, char **argv)
 		{ "workers",		required_argument, NULL, 'w' },
 		{ "db",			required_argument, NULL, 'd' },
 		{ "allow-anonymous",	no_argument,	   NULL, 'a' },
+		{ "spool",		required_argument, NULL, 's' },
+		{ "db-timeout",		required_argument, NULL, 't' },
+		{ "replay",		no_argument,	   NULL, 'r' },
 		{ "pidfile",		required_argument, NULL, 'p' },
 		{ "utc-offset",		required_argument, NULL, 'u' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -126,7 +143,7 @@ server_options(struct server *s, int argc, char **argv)
 	long n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:w:d:ap:u:h", longopts,
+	while ((c = getopt_long(argc, argv, "l:w:d:as:t:rp:u:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -147,6 +164,22 @@ server_options(struct server *s, int argc, char **argv)
 		case 'a':
 			s->wopt.allow_anonymous = 1;
 			break;
+		case 's':
+			s->wopt.spool_dir = optarg;
+			break;
+		case 't':
+			n = strtol(optarg, &end, 10);
+			if (*end != '\0' || n < 1 || n > SERVER_DB_TIMEOUT_MAX) {
+				fprintf(stderr, "%s: --db-timeout takes 1 to %d "
+				    "(milliseconds)\n", s->p->name,
+				    SERVER_DB_TIMEOUT_MAX);
+				return -1;
+			}
+			s->wopt.db_timeout_ms = (int)n;
+			break;
+		case 'r':
+			s->replay_only = 1;
+			break;
 		case 'p':
 			s->pidfile = optarg;
 			break;
@@ -166,10 +199,54 @@ server_options(struct server *s, int argc, char **argv)
 			return -1;
 		}
 	}
-	if (optind != argc) {
+	/* CGI programs get no arguments: a web server passes this one. */
+	if (s->wopt.spool_dir == NULL)
+		s->wopt.spool_dir = getenv("ESPHOOKS_SPOOL");
+	if (optind != argc || (s->replay_only && !s->wopt.spool_dir)) {
 		server_usage(s->p, stderr);
 		return -1;
 	}
+	/* Better refused at start than found out during an outage. */
+	if (s->wopt.spool_dir && access(s->wopt.spool_dir, W_OK | X_OK) == -1) {
+		fprintf(stderr, "%s: the spool directory '%s': %s\n",
+		    s->p->name, s->wopt.spool_dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The replayer's own spool and database connection, in the master (or
+ * the --replay process), which is otherwise idle.
+ */
+static void
+server_replayer(struct server *s)
+{
+	if (s->wopt.spool_dir == NULL)
+		return;
+	s->spool = spool_new(s->wopt.spool_dir, s->p->name);
+	s->store = store_new(s->p, s->wopt.conninfo);
+	if (s->wopt.db_timeout_ms > 0)
+		store_set_timeout(s->store, s->wopt.db_timeout_ms);
+}
+
+/* One replay step; 1 when there is more to do right away. */
+static int
+server_replay(struct server *s)
+{
+	return s->spool && replay_step(s->spool, s->store) == REPLAY_MORE;
+}
+
+/* --replay: replays the spool until SIGTERM. */
+static int
+server_replay_only(struct server *s)
+{
+	server_signal(SIGTERM, server_on_term);
+	server_signal(SIGINT, server_on_term);
+	server_replayer(s);
+	while (!server_stopping)
+		if (!server_replay(s))
+			sleep(1);	/* SIGTERM cuts it short */
 	return 0;
 }
 
@@ -261,6 +338,10 @@ server_spawn(struct server *s, int slot)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != master)
 			_exit(0);
+		/*
+		 * The master's replay connection is left alone: freeing it
+		 * here would end the master's session on the server.
+		 */
 		free(s->pids);
 		free(s->started);
 		_exit(server_worker(s));
@@ -343,7 +424,7 @@ server_master(struct server *s)
 		for (i = 0; i < s->workers && !server_stopping; i++)
 			if (s->pids[i] == 0)
 				server_spawn(s, i);
-		if (!server_stopping)
+		if (!server_stopping && !server_replay(s))
 			sleep(1);	/* SIGCHLD and SIGTERM cut it short */
 	}
 	server_stop_workers(s);
@@ -378,6 +459,10 @@ server_main(int argc, char **argv, const struct provider *p)
 	event_set_local_offset(p->local_offset_min);
 	if (server_options(&s, argc, argv) == -1)
 		return 2;
+	if (s.replay_only) {
+		rc = server_replay_only(&s);
+		goto out;
+	}
 	/* A provider that hangs up must not kill the worker answering it. */
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0) {
@@ -399,10 +484,14 @@ server_main(int argc, char **argv, const struct provider *p)
 		return server_cgi(&s);
 	if (s.pidfile && server_write_pidfile(s.pidfile) == -1)
 		return 1;
+	server_replayer(&s);
 	rc = server_master(&s);
 	if (s.listen && s.listen[0] == '/')
 		unlink(s.listen);
 	if (s.pidfile)
 		unlink(s.pidfile);
+out:
+	spool_free(s.spool);
+	store_free(s.store);
 	return rc;
 }

@@ -1,9 +1,12 @@
 /*
  * store.c - events into PostgreSQL with one prepared statement a POST.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -14,12 +17,21 @@
 
 /* Used when neither conninfo nor PGCONNECT_TIMEOUT says otherwise. */
 #define STORE_CONNECT_TIMEOUT "5"
+/*
+ * After a failed connection, the next attempt waits this long: during
+ * an outage every request would otherwise pay for a connection attempt
+ * (up to STORE_CONNECT_TIMEOUT against a host that does not answer)
+ * before going to the spool, and log it.
+ */
+#define STORE_RETRY_MS		1000
 
 struct store {
 	const struct provider	*p;
 	char			*conninfo;	/* owned; may be NULL */
 	char			*insert_sql;	/* owned */
 	PGconn			*conn;		/* NULL when not connected */
+	int			 timeout_ms;	/* for each statement */
+	struct timespec		 retry_at;	/* no connection before */
 };
 
 static const char reject_sql[] =
@@ -51,8 +63,10 @@ store_insert_sql(const struct provider *p)
 	buf_addf(&sql,
 	    "WITH req AS ("
 	    " INSERT INTO webhook_request"
-	    " (provider, request_id, remote_user, received_at, events)"
-	    " VALUES ($1, $2, $3, coalesce($4::timestamptz, now()), $5::integer)"
+	    " (provider, request_id, remote_user, received_at, events,"
+	    " replayed_at)"
+	    " VALUES ($1, $2, $3, coalesce($4::timestamptz, now()), $5::integer,"
+	    " CASE WHEN $4::timestamptz IS NOT NULL THEN now() END)"
 	    " RETURNING id, received_at),"
 	    " ins AS ("
 	    " INSERT INTO %s (request, received_at, %s, raw)"
@@ -76,7 +90,42 @@ store_new(const struct provider *p, const char *conninfo)
 	s->conninfo = conninfo ? xstrdup(conninfo) : NULL;
 	s->insert_sql = store_insert_sql(p);
 	s->conn = NULL;
+	s->timeout_ms = STORE_TIMEOUT_MS;
 	return s;
+}
+
+void
+store_set_timeout(struct store *s, int ms)
+{
+	s->timeout_ms = ms;
+}
+
+static struct timespec
+store_after(int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+/* Milliseconds from now until t, 0 once it has passed. */
+static int
+store_until(const struct timespec *t)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
+	    (t->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (int)ms : 0;
 }
 
 static void
@@ -98,18 +147,76 @@ store_free(struct store *s)
 	free(s);
 }
 
+/* What store_finish() and store_run() return besides 0. */
+#define STORE_BROKEN	-1	/* the connection failed */
+#define STORE_TIMEOUT	-2	/* no answer within s->timeout_ms */
+
+/*
+ * Waits for the statement just sent and leaves its result in *resp.
+ * Returns 0, or STORE_BROKEN or STORE_TIMEOUT; then the connection is
+ * closed and err says why.
+ * A statement abandoned that way may still commit on the server: its
+ * events are then duplicates of the spooled ones, which replay skips.
+ */
+static int
+store_finish(struct store *s, PGresult **resp, char *err, size_t errlen)
+{
+	struct timespec deadline = store_after(s->timeout_ms);
+	struct pollfd pfd;
+	PGresult *next;
+	int flush, ms, rc = STORE_BROKEN;
+
+	*resp = NULL;
+	pfd.fd = PQsocket(s->conn);
+	for (;;) {
+		if ((flush = PQflush(s->conn)) == -1)
+			goto broken;
+		if (flush == 0 && !PQisBusy(s->conn)) {
+			if ((next = PQgetResult(s->conn)) == NULL)
+				return 0;
+			PQclear(*resp);
+			*resp = next;
+			continue;
+		}
+		if ((ms = store_until(&deadline)) == 0) {
+			snprintf(err, errlen, "no answer from PostgreSQL "
+			    "within %d ms", s->timeout_ms);
+			rc = STORE_TIMEOUT;
+			goto fail;
+		}
+		pfd.events = POLLIN | (flush ? POLLOUT : 0);
+		if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
+			goto broken;
+		if (PQconsumeInput(s->conn) == 0)
+			goto broken;
+	}
+broken:
+	snprintf(err, errlen, "%s", PQerrorMessage(s->conn));
+fail:
+	PQclear(*resp);
+	*resp = NULL;
+	store_disconnect(s);
+	return rc;
+}
+
 static int
 store_prepare(struct store *s, const char *name, const char *sql)
 {
-	PGresult *res;
-	int rc = 0;
+	PGresult *res = NULL;
+	char err[256];
+	int rc = -1;
 
-	res = PQprepare(s->conn, name, sql, 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_msg(NULL, "unable to prepare '%s': %s", name,
-		    PQresultErrorMessage(res));
-		rc = -1;
+	if (!PQsendPrepare(s->conn, name, sql, 0, NULL))
+		snprintf(err, sizeof err, "%s", PQerrorMessage(s->conn));
+	else if (store_finish(s, &res, err, sizeof err) == 0) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+			rc = 0;
+		else
+			snprintf(err, sizeof err, "%s",
+			    PQresultErrorMessage(res));
 	}
+	if (rc == -1)
+		log_msg(NULL, "unable to prepare '%s': %s", name, err);
 	PQclear(res);
 	return rc;
 }
@@ -124,6 +231,8 @@ store_connect(struct store *s)
 	if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
 	store_disconnect(s);
+	if (store_until(&s->retry_at) > 0)
+		return -1;	/* failed a moment ago: do not hammer */
 	snprintf(appname, sizeof appname, "esphooks-%s", s->p->name);
 	/* Defaults first: the conninfo, expanded last, overrides them. */
 	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
@@ -147,15 +256,18 @@ store_connect(struct store *s)
 		/* libpq's message names host and reason, never a password. */
 		log_msg(NULL, "unable to connect to PostgreSQL: %s",
 		    s->conn ? PQerrorMessage(s->conn) : "out of memory");
-		store_disconnect(s);
-		return -1;
+		goto fail;
 	}
-	if (store_prepare(s, "insert_events", s->insert_sql) == -1 ||
-	    store_prepare(s, "insert_reject", reject_sql) == -1) {
-		store_disconnect(s);
-		return -1;
-	}
+	/* Sends never block: a hung server costs s->timeout_ms, no more. */
+	if (PQsetnonblocking(s->conn, 1) == -1 ||
+	    store_prepare(s, "insert_events", s->insert_sql) == -1 ||
+	    store_prepare(s, "insert_reject", reject_sql) == -1)
+		goto fail;
 	return 0;
+fail:
+	store_disconnect(s);
+	s->retry_at = store_after(STORE_RETRY_MS);
+	return -1;
 }
 
 /*
@@ -176,6 +288,25 @@ store_classify(PGresult *res, int *reprepare)
 	return STORE_UNAVAILABLE;
 }
 
+/*
+ * Runs a prepared statement; *resp holds its result on 0.  Otherwise
+ * (STORE_BROKEN, STORE_TIMEOUT) the connection is gone and err says why.
+ */
+static int
+store_run(struct store *s, const char *name, int n, const char *const *values,
+    const int *lengths, const int *formats, PGresult **resp, char *err,
+    size_t errlen)
+{
+	*resp = NULL;
+	if (!PQsendQueryPrepared(s->conn, name, n, values, lengths, formats,
+	    0)) {
+		snprintf(err, errlen, "%s", PQerrorMessage(s->conn));
+		store_disconnect(s);
+		return STORE_BROKEN;
+	}
+	return store_finish(s, resp, err, errlen);
+}
+
 enum store_status
 store_events(struct store *s, const struct store_request *rq,
     size_t nevents, const char *records, long *stored, char *err,
@@ -185,7 +316,7 @@ store_events(struct store *s, const struct store_request *rq,
 	const char *params[6];
 	char count[24];
 	PGresult *res = NULL;
-	int attempt, reprepare;
+	int attempt, reprepare, rc;
 
 	snprintf(count, sizeof count, "%zu", nevents);
 	params[0] = s->p->name;
@@ -197,13 +328,19 @@ store_events(struct store *s, const struct store_request *rq,
 	snprintf(err, errlen, "no connection to PostgreSQL");
 	/*
 	 * Two attempts: the connection may have died while idle (the
-	 * server restarted), which the first statement discovers.
+	 * server restarted), which the first statement discovers.  A
+	 * server too slow to answer gets no second chance: the caller
+	 * spools.
 	 */
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (store_connect(s) == -1)
 			break;
-		res = PQexecPrepared(s->conn, "insert_events", 6, params,
-		    NULL, NULL, 0);
+		rc = store_run(s, "insert_events", 6, params, NULL, NULL, &res,
+		    err, errlen);
+		if (rc == STORE_TIMEOUT)
+			break;
+		if (rc == STORE_BROKEN)
+			continue;
 		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
 		    PQntuples(res) == 1) {
 			*stored = strtol(PQgetvalue(res, 0, 0), NULL, 10);
@@ -211,17 +348,12 @@ store_events(struct store *s, const struct store_request *rq,
 			break;
 		}
 		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-		if (PQstatus(s->conn) != CONNECTION_OK) {
-			store_disconnect(s);
-			st = STORE_UNAVAILABLE;
-		} else {
-			st = store_classify(res, &reprepare);
-			if (!reprepare)
-				break;
-			store_disconnect(s);
-		}
+		st = store_classify(res, &reprepare);
 		PQclear(res);
 		res = NULL;
+		if (!reprepare)
+			break;
+		store_disconnect(s);
 	}
 	PQclear(res);
 	return st;
@@ -234,7 +366,8 @@ store_reject(struct store *s, const struct store_request *rq,
 	const char *params[5];
 	int lengths[5] = { 0, 0, 0, 0, (int)len };
 	int formats[5] = { 0, 0, 0, 0, 1 };	/* the body is bytea, binary */
-	PGresult *res;
+	PGresult *res = NULL;
+	char err[256];
 
 	if (store_connect(s) == -1)
 		return;
@@ -243,12 +376,12 @@ store_reject(struct store *s, const struct store_request *rq,
 	params[2] = rq->remote_user;
 	params[3] = error;
 	params[4] = body ? body : "";
-	res = PQexecPrepared(s->conn, "insert_reject", 5, params, lengths,
-	    formats, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (store_run(s, "insert_reject", 5, params, lengths, formats, &res,
+	    err, sizeof err) != 0)
+		log_msg(rq->request_id, "unable to keep the rejected body: %s",
+		    err);
+	else if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		log_msg(rq->request_id, "unable to keep the rejected body: %s",
 		    PQresultErrorMessage(res));
-	if (PQstatus(s->conn) != CONNECTION_OK)
-		store_disconnect(s);
 	PQclear(res);
 }

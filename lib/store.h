@@ -28,7 +28,8 @@ struct store_request {
 	const char	*request_id;	/* for the request table and logs */
 	const char	*remote_user;	/* may be NULL */
 	const char	*received_at;	/* NULL for now(); spool replay
-					   passes the original time */
+					   passes the original time, and
+					   the row is marked replayed */
 };
 
 /*
@@ -39,6 +40,13 @@ struct store_request {
 struct store		*store_new(const struct provider *p,
 			    const char *conninfo);
 void			 store_free(struct store *);
+/*
+ * Longest wait for the database's answer to one statement, in ms;
+ * past it the statement counts as failed (STORE_UNAVAILABLE) and the
+ * connection is dropped.  STORE_TIMEOUT_MS unless set.
+ */
+#define STORE_TIMEOUT_MS	5000
+void			 store_set_timeout(struct store *, int ms);
 /* Connects and prepares if not connected.  Returns 0 or -1 (logged). */
 int			 store_connect(struct store *);
 /*

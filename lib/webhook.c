@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "event.h"
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "payload.h"
 #include "request.h"
+#include "spool.h"
 #include "store.h"
 #include "webhook.h"
 
@@ -24,6 +26,7 @@ struct webhook {
 	const struct provider	*p;
 	struct webhook_options	 opt;
 	struct store		*store;
+	struct spool		*spool;		/* NULL without --spool */
 	struct events		*events;
 	struct payload		 payload;
 	struct buf		 original;	/* the body before repairs */
@@ -39,6 +42,10 @@ webhook_new(const struct provider *p, const struct webhook_options *opt)
 	w->p = p;
 	w->opt = *opt;
 	w->store = store_new(p, opt->conninfo);
+	if (opt->db_timeout_ms > 0)
+		store_set_timeout(w->store, opt->db_timeout_ms);
+	if (opt->spool_dir)
+		w->spool = spool_new(opt->spool_dir, p->name);
 	if ((w->events = events_new()) == NULL) {
 		log_msg(NULL, "unable to create a JSON tokener");
 		webhook_free(w);
@@ -59,6 +66,7 @@ webhook_free(struct webhook *w)
 	if (w == NULL)
 		return;
 	store_free(w->store);
+	spool_free(w->spool);
 	events_free(w->events);
 	payload_release(&w->payload);
 	buf_release(&w->original);
@@ -77,6 +85,48 @@ webhook_refuse(struct webhook *w, struct request *r,
 		store_reject(w->store, rq, why, w->original.data,
 		    w->original.len);
 	request_reply_error(r, status, NULL, "%s", why);
+}
+
+/*
+ * The database could not take the events: keep them in the spool and
+ * answer 200 once they are on disk, or 503 when that fails too.
+ */
+static void
+webhook_spool(struct webhook *w, struct request *r,
+    const struct store_request *rq, size_t n, const char *why)
+{
+	struct spool_record rec;
+	struct timespec now;
+	struct tm tm;
+	char when[64], err[256], reply[128];
+
+	if (w->spool) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(when, 32, "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(when + strlen(when), sizeof when - strlen(when),
+		    ".%06ld+00", now.tv_nsec / 1000);
+		memset(&rec, 0, sizeof rec);
+		rec.request_id = rq->request_id;
+		rec.remote_user = rq->remote_user;
+		rec.received_at = when;
+		rec.nevents = n;
+		rec.records = w->records.data;
+		rec.records_len = w->records.len;
+		if (spool_append(w->spool, &rec, err, sizeof err) == 0) {
+			log_msg(r->id, "%zu events spooled: %s", n, why);
+			snprintf(reply, sizeof reply, "{\"received\":%zu,"
+			    "\"stored\":0,\"duplicates\":0,\"spooled\":%zu}",
+			    n, n);
+			request_reply(r, 200, NULL, reply);
+			return;
+		}
+		log_msg(r->id, "%zu events not stored: %s; not spooled: %s",
+		    n, why, err);
+	} else
+		log_msg(r->id, "%zu events not stored: %s", n, why);
+	request_reply_error(r, 503, "Retry-After: " WEBHOOK_RETRY_AFTER "\r\n",
+	    "the database is unavailable, retry later");
 }
 
 void
@@ -159,10 +209,7 @@ webhook_handle(struct webhook *w, struct request *r)
 		log_msg(r->id, "database refused the batch: %s", err);
 		return;
 	case STORE_UNAVAILABLE:
-		log_msg(r->id, "%zu events not stored: %s", n, err);
-		request_reply_error(r, 503,
-		    "Retry-After: " WEBHOOK_RETRY_AFTER "\r\n",
-		    "the database is unavailable, retry later");
+		webhook_spool(w, r, &rq, n, err);
 		return;
 	}
 }

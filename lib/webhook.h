@@ -17,6 +17,8 @@ struct webhook;
 
 struct webhook_options {
 	const char	*conninfo;		/* NULL: PG* environment */
+	const char	*spool_dir;		/* NULL: no spool, 503 */
+	int		 db_timeout_ms;		/* 0: STORE_TIMEOUT_MS */
 	int		 allow_anonymous;	/* accept an empty REMOTE_USER */
 };
 

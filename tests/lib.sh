@@ -109,3 +109,41 @@ json_field() {
 children() {
 	grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null | grep -c '' || true
 }
+
+# The test stack's PostgreSQL: pg_stop MODE (fast, immediate) and
+# pg_start.  pg_ctl refuses root: run it as the data directory's owner.
+pgctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n 1)
+as_pg_owner() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$(stat -c %u "$ESPHOOKS_VAR/pg")" \
+		    --regid="$(stat -c %g "$ESPHOOKS_VAR/pg")" --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
+pg_stop() {
+	as_pg_owner "$pgctl" -D "$ESPHOOKS_VAR/pg" -m "$1" -w stop >/dev/null
+}
+pg_start() {
+	as_pg_owner "$pgctl" -D "$ESPHOOKS_VAR/pg" -w \
+	    -l "$ESPHOOKS_VAR/log/postgres.log" start >/dev/null
+}
+
+# The programs' master pids, sorted, one per line.
+program_pids() {
+	cat "$ESPHOOKS_VAR"/run/{mailjet,sendpulse,aldeamo}.pid 2>/dev/null | sort
+}
+
+# spool_drained [SECONDS]: waits (30 s by default) until the programs
+# have replayed everything their spool held; fails if they have not.
+spool_drained() {
+	local i
+	for i in $(seq $((${1:-30} * 10))); do
+		if ! find "$ESPHOOKS_VAR/spool" -name '*.replay' | grep -q . &&
+		    ! find "$ESPHOOKS_VAR/spool" -name '*.spool' -size +0 | grep -q .; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}

@@ -1,0 +1,504 @@
+/*
+ * spool.c - framed, checksummed records appended durably to a file.
+ */
+#define _GNU_SOURCE		/* memmem() */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "limits.h"
+#include "spool.h"
+
+/*
+ * Times an append opens the file again because the replayer renamed
+ * it between our open() and our lock; more than a couple means
+ * something else is renaming it.
+ */
+#define SPOOL_OPEN_TRIES 8
+/* The frame buffer is kept between appends up to this size. */
+#define SPOOL_KEEP_MAX	(1024 * 1024)
+/* Header offsets: magic, length, ' ', payload CRC, ' ', header CRC. */
+#define SPOOL_OFF_LEN	8
+#define SPOOL_OFF_PCRC	17
+#define SPOOL_OFF_HCRC	26
+
+struct spool {
+	char		*dir;		/* owned */
+	const char	*provider;
+	char		*path;		/* owned: <dir>/<provider>.spool */
+	char		*lockpath;	/* owned: <dir>/<provider>.lock */
+	int		 lockfd;	/* -1 unless spool_lock() holds it */
+	dev_t		 synced_dev;	/* the file whose directory entry */
+	ino_t		 synced_ino;	/* this process made durable */
+	struct buf	 frame;
+};
+
+static char *
+spool_path(const char *dir, const char *provider, const char *suffix)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s/%s%s", dir, provider, suffix);
+	return buf_detach(&b, NULL);
+}
+
+struct spool *
+spool_new(const char *dir, const char *provider)
+{
+	struct spool *s = xmalloc(sizeof *s);
+
+	memset(s, 0, sizeof *s);
+	s->dir = xstrdup(dir);
+	s->provider = provider;
+	s->path = spool_path(dir, provider, ".spool");
+	s->lockpath = spool_path(dir, provider, ".lock");
+	s->lockfd = -1;
+	return s;
+}
+
+void
+spool_free(struct spool *s)
+{
+	if (s == NULL)
+		return;
+	spool_unlock(s);
+	free(s->dir);
+	free(s->path);
+	free(s->lockpath);
+	buf_release(&s->frame);
+	free(s);
+}
+
+const char *
+spool_dir(const struct spool *s)
+{
+	return s->dir;
+}
+
+const char *
+spool_provider(const struct spool *s)
+{
+	return s->provider;
+}
+
+uint32_t
+spool_crc32c(const void *data, size_t len)
+{
+	static uint32_t table[256];
+	const unsigned char *p = data;
+	uint32_t c, crc = 0xffffffff;
+	size_t i;
+	int k;
+
+	if (table[1] == 0)
+		for (i = 0; i < 256; i++) {
+			for (c = (uint32_t)i, k = 0; k < 8; k++)
+				c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
+			table[i] = c;
+		}
+	for (i = 0; i < len; i++)
+		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return crc ^ 0xffffffff;
+}
+
+/* The frame of rec into b: header, payload, newline. */
+static void
+spool_build(struct spool *s, const struct spool_record *rec)
+{
+	struct buf *b = &s->frame;
+	char head[SPOOL_HEADER_LEN + 1];
+	size_t plen;
+
+	buf_reset(b);
+	buf_grow(b, SPOOL_HEADER_LEN + rec->records_len + 256);
+	b->len = SPOOL_HEADER_LEN;	/* the header is written last */
+	buf_adds(b, "{\"provider\":");
+	buf_add_json_string(b, s->provider, strlen(s->provider));
+	buf_adds(b, ",\"request_id\":");
+	buf_add_json_string(b, rec->request_id, strlen(rec->request_id));
+	buf_adds(b, ",\"remote_user\":");
+	if (rec->remote_user)
+		buf_add_json_string(b, rec->remote_user,
+		    strlen(rec->remote_user));
+	else
+		buf_adds(b, "null");
+	buf_adds(b, ",\"received_at\":");
+	buf_add_json_string(b, rec->received_at, strlen(rec->received_at));
+	buf_addf(b, ",\"events\":%zu}\n", rec->nevents);
+	buf_add(b, rec->records, rec->records_len);
+	plen = b->len - SPOOL_HEADER_LEN;
+	buf_addch(b, '\n');
+
+	snprintf(head, sizeof head, "%s%08lx %08lx ", SPOOL_MAGIC,
+	    (unsigned long)plen,
+	    (unsigned long)spool_crc32c(b->data + SPOOL_HEADER_LEN, plen));
+	snprintf(head + SPOOL_OFF_HCRC, sizeof head - SPOOL_OFF_HCRC,
+	    "%08lx\n", (unsigned long)spool_crc32c(head, SPOOL_OFF_HCRC));
+	memcpy(b->data, head, SPOOL_HEADER_LEN);
+}
+
+static int
+spool_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+spool_sync_dir(struct spool *s)
+{
+	int fd, rc;
+
+	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Opens and locks the current spool file.  The replayer may rename it
+ * between the open and the lock; then the file we hold is no longer
+ * the current one and we open again.
+ */
+static int
+spool_open_current(struct spool *s, struct stat *st)
+{
+	struct stat cur;
+	int fd, tries;
+
+	for (tries = 0; tries < SPOOL_OPEN_TRIES; tries++) {
+		fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0600);
+		if (fd == -1)
+			return -1;
+		if (flock(fd, LOCK_EX) == -1 || fstat(fd, st) == -1) {
+			close(fd);
+			return -1;
+		}
+		if (stat(s->path, &cur) == 0 && cur.st_dev == st->st_dev &&
+		    cur.st_ino == st->st_ino)
+			return fd;
+		close(fd);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+int
+spool_append(struct spool *s, const struct spool_record *rec, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	int fd = -1, rc = -1;
+
+	if (rec->records_len > LIMIT_SPOOL_RECORD - 4096) {
+		snprintf(err, errlen, "the batch is too large to spool");
+		goto out;
+	}
+	spool_build(s, rec);
+	if ((fd = spool_open_current(s, &st)) == -1) {
+		snprintf(err, errlen, "unable to open '%s': %s", s->path,
+		    strerror(errno));
+		goto out;
+	}
+	if (spool_write_all(fd, s->frame.data, s->frame.len) == -1 ||
+	    fdatasync(fd) == -1) {
+		snprintf(err, errlen, "unable to write '%s': %s", s->path,
+		    strerror(errno));
+		/* Leave no part of this frame (a full disk); we hold the lock. */
+		if (ftruncate(fd, st.st_size) == 0)
+			(void)fdatasync(fd);
+		goto out;
+	}
+	/*
+	 * The file's directory entry must be durable too.  Once per file
+	 * and process is enough; a writer that crashed before doing it
+	 * could have left it to us, so "new to this process" is the test,
+	 * not "created now".
+	 */
+	if (st.st_dev != s->synced_dev || st.st_ino != s->synced_ino) {
+		if (spool_sync_dir(s) == -1) {
+			snprintf(err, errlen, "unable to sync '%s': %s", s->dir,
+			    strerror(errno));
+			goto out;
+		}
+		s->synced_dev = st.st_dev;
+		s->synced_ino = st.st_ino;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);	/* and the lock with it */
+	if (s->frame.cap > SPOOL_KEEP_MAX)
+		buf_release(&s->frame);
+	return rc;
+}
+
+/* Eight lower-case hex digits, nothing else. */
+static int
+spool_hex8(const char *p, unsigned long *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < 8; i++) {
+		if (p[i] >= '0' && p[i] <= '9')
+			*v = *v << 4 | (unsigned long)(p[i] - '0');
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			*v = *v << 4 | (unsigned long)(p[i] - 'a' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+enum spool_frame
+spool_frame(const char *data, size_t len, size_t *used,
+    const char **payload, size_t *payload_len)
+{
+	unsigned long plen, pcrc, hcrc;
+	const char *next;
+
+	if (len == 0)
+		return SPOOL_FRAME_END;
+	if (len >= SPOOL_HEADER_LEN &&
+	    memcmp(data, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0 &&
+	    spool_hex8(data + SPOOL_OFF_LEN, &plen) == 0 &&
+	    data[SPOOL_OFF_PCRC - 1] == ' ' &&
+	    spool_hex8(data + SPOOL_OFF_PCRC, &pcrc) == 0 &&
+	    data[SPOOL_OFF_HCRC - 1] == ' ' &&
+	    spool_hex8(data + SPOOL_OFF_HCRC, &hcrc) == 0 &&
+	    data[SPOOL_HEADER_LEN - 1] == '\n' &&
+	    hcrc == spool_crc32c(data, SPOOL_OFF_HCRC) &&
+	    plen <= LIMIT_SPOOL_RECORD &&
+	    plen < len - SPOOL_HEADER_LEN &&
+	    data[SPOOL_HEADER_LEN + plen] == '\n' &&
+	    pcrc == spool_crc32c(data + SPOOL_HEADER_LEN, plen)) {
+		*payload = data + SPOOL_HEADER_LEN;
+		*payload_len = plen;
+		*used = SPOOL_HEADER_LEN + plen + 1;
+		return SPOOL_FRAME_OK;
+	}
+	/* Damage: go on at the next frame, if any. */
+	next = memmem(data + 1, len - 1, SPOOL_MAGIC, SPOOL_MAGIC_LEN);
+	*used = next ? (size_t)(next - data) : len;
+	return SPOOL_FRAME_DAMAGED;
+}
+
+/* Copies the string member key of o into *out, advancing *out. */
+static const char *
+spool_member(struct json_object *o, const char *key, char **out,
+    const char *end, int nullable, int *bad)
+{
+	struct json_object *v;
+	const char *str, *start = *out;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    (v == NULL && !nullable) ||
+	    (v != NULL && !json_object_is_type(v, json_type_string))) {
+		*bad = 1;
+		return NULL;
+	}
+	if (v == NULL)
+		return NULL;
+	str = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (n >= (size_t)(end - *out) || memchr(str, '\0', n) != NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	memcpy(*out, str, n + 1);
+	*out += n + 1;
+	return start;
+}
+
+int
+spool_parse(const char *payload, size_t len, struct spool_record *rec,
+    char *meta, size_t metalen)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *o = NULL, *v;
+	const char *nl = memchr(payload, '\n', len);
+	char *out = meta, *end = meta + metalen;
+	int64_t n;
+	int bad = 0;
+
+	memset(rec, 0, sizeof *rec);
+	if (nl == NULL || metalen < len + 1 || nl + 1 == payload + len ||
+	    nl[1] != '[')
+		return -1;
+	if ((tok = json_tokener_new()) == NULL)
+		return -1;
+	o = json_tokener_parse_ex(tok, payload, (int)(nl - payload));
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != (size_t)(nl - payload) ||
+	    !json_object_is_type(o, json_type_object)) {
+		bad = 1;
+		goto out;
+	}
+	rec->provider = spool_member(o, "provider", &out, end, 0, &bad);
+	rec->request_id = spool_member(o, "request_id", &out, end, 0, &bad);
+	rec->remote_user = spool_member(o, "remote_user", &out, end, 1, &bad);
+	rec->received_at = spool_member(o, "received_at", &out, end, 0, &bad);
+	if (!json_object_object_get_ex(o, "events", &v) ||
+	    !json_object_is_type(v, json_type_int) ||
+	    (n = json_object_get_int64(v)) < 1 || n > LIMIT_EVENTS)
+		bad = 1;
+	else
+		rec->nevents = (size_t)n;
+	rec->records = nl + 1;
+	rec->records_len = (size_t)(payload + len - rec->records);
+out:
+	json_object_put(o);
+	json_tokener_free(tok);
+	return bad ? -1 : 0;
+}
+
+int
+spool_pending(struct spool *s)
+{
+	struct stat st;
+	char **list;
+	int pending;
+
+	if (stat(s->path, &st) == 0 && st.st_size > 0)
+		return 1;
+	list = spool_list(s);
+	pending = list[0] != NULL;
+	spool_list_free(list);
+	return pending;
+}
+
+int
+spool_lock(struct spool *s)
+{
+	if (s->lockfd != -1)
+		return 1;
+	s->lockfd = open(s->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd == -1)
+		return -1;
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 1;
+	close(s->lockfd);
+	s->lockfd = -1;
+	return errno == EWOULDBLOCK ? 0 : -1;
+}
+
+void
+spool_unlock(struct spool *s)
+{
+	if (s->lockfd != -1)
+		close(s->lockfd);
+	s->lockfd = -1;
+}
+
+int
+spool_rotate(struct spool *s)
+{
+	struct timespec now;
+	struct stat st;
+	char *to = NULL;
+	int fd, rc = -1;
+
+	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	/* Under the writers' lock: no append is half done. */
+	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1)
+		goto out;
+	if (st.st_size == 0) {
+		rc = 0;
+		goto out;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	to = xmalloc(strlen(s->dir) + strlen(s->provider) + 40);
+	/* Fixed width, so names sort in time order. */
+	sprintf(to, "%s/%s.%020llu.replay", s->dir, s->provider,
+	    (unsigned long long)now.tv_sec * 1000000 +
+	    (unsigned long long)now.tv_nsec / 1000);
+	if (access(to, F_OK) == 0) {
+		errno = EEXIST;
+		goto out;
+	}
+	if (rename(s->path, to) == -1 || spool_sync_dir(s) == -1)
+		goto out;
+	rc = 1;
+out:
+	free(to);
+	close(fd);
+	return rc;
+}
+
+static int
+spool_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+spool_list(struct spool *s)
+{
+	size_t plen = strlen(s->provider), n = 0, cap = 8, len, i;
+	char **list = xmalloc(cap * sizeof *list);
+	struct dirent *e;
+	DIR *d;
+
+	list[0] = NULL;
+	if ((d = opendir(s->dir)) == NULL)
+		return list;
+	while ((e = readdir(d)) != NULL) {
+		/* <provider>.<20 digits>.replay */
+		len = strlen(e->d_name);
+		if (len != plen + 1 + 20 + 7 ||
+		    strncmp(e->d_name, s->provider, plen) != 0 ||
+		    e->d_name[plen] != '.' ||
+		    strcmp(e->d_name + len - 7, ".replay") != 0)
+			continue;
+		for (i = plen + 1; i < plen + 21; i++)
+			if (e->d_name[i] < '0' || e->d_name[i] > '9')
+				break;
+		if (i != plen + 21)
+			continue;
+		if (n + 1 == cap)
+			list = xrealloc(list, (cap *= 2) * sizeof *list);
+		list[n++] = spool_path(s->dir, e->d_name, "");
+		list[n] = NULL;
+	}
+	closedir(d);
+	qsort(list, n, sizeof *list, spool_cmp);
+	return list;
+}
+
+void
+spool_list_free(char **list)
+{
+	char **p;
+
+	if (list == NULL)
+		return;
+	for (p = list; *p; p++)
+		free(*p);
+	free(list);
+}

@@ -1,0 +1,104 @@
+/*
+ * spool.h - events kept on local disk while PostgreSQL cannot take them.
+ *
+ * A spool is a directory.  Each provider appends to <dir>/<provider>.spool;
+ * the replayer (replay.c) renames that file to
+ * <dir>/<provider>.<microseconds>.replay before reading it, so a file it
+ * reads never grows, and writers start a new one.  Writers take an
+ * exclusive flock() on the file for each append, and the rename happens
+ * under the same lock, so no record straddles the two.
+ *
+ * A record is a frame:
+ *
+ *	"\377ESPOOL1" LLLLLLLL " " PPPPPPPP " " HHHHHHHH "\n" payload "\n"
+ *
+ * where L is the payload length, P the CRC-32C of the payload and H the
+ * CRC-32C of everything before it in the header, all 8 hex digits.  The
+ * payload is one line of JSON with the request's facts, a newline, and
+ * the records text exactly as store_events() takes it.  Byte 0xff never
+ * occurs in UTF-8, which the records are (payload.c repairs the body),
+ * so after damage (a torn write, a bad sector) the reader finds the next
+ * frame by its magic and a frame that passes both checks is genuine.
+ */
+#ifndef ESPHOOKS_SPOOL_H
+#define ESPHOOKS_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOOL_MAGIC	"\377ESPOOL1"	/* 1: the format's version */
+#define SPOOL_MAGIC_LEN	8
+#define SPOOL_HEADER_LEN 35	/* magic, 3 x 8 hex digits, 2 spaces, \n */
+
+struct spool;
+
+/* One spooled POST, as written and as read back. */
+struct spool_record {
+	const char	*provider;	/* read back only: the writer puts
+					   its spool's provider */
+	const char	*request_id;
+	const char	*remote_user;	/* may be NULL */
+	const char	*received_at;	/* when the POST came, UTC text */
+	size_t		 nevents;
+	const char	*records;	/* the JSON array of records */
+	size_t		 records_len;
+};
+
+enum spool_frame {
+	SPOOL_FRAME_OK,		/* *used bytes were a whole, good frame */
+	SPOOL_FRAME_DAMAGED,	/* *used bytes are garbage: skip them */
+	SPOOL_FRAME_END,	/* nothing left */
+};
+
+/*
+ * A spool for provider (the string must outlive it) in dir.  Does no
+ * I/O.  The caller owns the result; free it with spool_free().
+ */
+struct spool	*spool_new(const char *dir, const char *provider);
+void		 spool_free(struct spool *);
+const char	*spool_dir(const struct spool *);
+const char	*spool_provider(const struct spool *);
+/*
+ * Appends one record and makes it durable (fdatasync, and fsync of the
+ * directory when the file is new to this process).  Returns 0 only
+ * once the record is on disk; -1 with a reason in err otherwise, and
+ * then the file is as it was.
+ */
+int		 spool_append(struct spool *, const struct spool_record *,
+		    char *err, size_t errlen);
+/*
+ * Finds the frame at the start of data[0..len): on SPOOL_FRAME_OK,
+ * *payload and *payload_len locate its payload inside data.  *used is
+ * how far to advance in every case but SPOOL_FRAME_END.  Reads nothing
+ * outside data; this is the function the fuzzer exercises.
+ */
+enum spool_frame spool_frame(const char *data, size_t len, size_t *used,
+		    const char **payload, size_t *payload_len);
+/*
+ * Splits a payload into rec.  The strings point into meta, which the
+ * caller supplies and owns (at least len + 1 bytes); records point into
+ * payload.  Returns 0, or -1 when the payload is not one of ours.
+ */
+int		 spool_parse(const char *payload, size_t len,
+		    struct spool_record *rec, char *meta, size_t metalen);
+uint32_t	 spool_crc32c(const void *, size_t);
+
+/*
+ * For the replayer.  spool_lock() takes <dir>/<provider>.lock without
+ * waiting, so one replayer at a time works on a spool: returns 1 when
+ * taken (held until spool_unlock() or exit), 0 when another holds it,
+ * -1 on error.  spool_rotate() turns a non-empty <provider>.spool into a
+ * .replay file: 1 done, 0 nothing to do, -1 error.  spool_list() gives
+ * the .replay files, oldest first, in a NULL-terminated array that the
+ * caller frees with spool_list_free().
+ */
+int		 spool_pending(struct spool *);	/* anything to replay? */
+int		 spool_lock(struct spool *);
+void		 spool_unlock(struct spool *);
+int		 spool_rotate(struct spool *);
+char		**spool_list(struct spool *);
+void		 spool_list_free(char **);
+/* fsync()s the directory, after a rename or an unlink. */
+int		 spool_sync_dir(struct spool *);
+
+#endif
