@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# 70-spool.t - the spool's edges: an unwritable spool while the database
+# is down answers 503 (never a 200 it cannot keep); a damaged spool file
+# (a flipped byte, a torn write) is replayed around the damage, which is
+# logged; a database slower than --db-timeout sends the POST to the
+# spool; a CGI program spools and its --replay companion replays.
+. "$(dirname "$0")/lib.sh"
+
+spool=$ESPHOOKS_VAR/spool
+marker_count() {
+	sql "SELECT count(*) FROM email_events WHERE raw->>'m' = '$1'"
+}
+
+# (c) No database and no spool: 503.
+reset_db
+pg_stop fast
+chmod 000 "$spool"
+post_string /webhooks/sendpulse '{"event":"opened","m":"c1"}'
+is "$status" 503 "spool unwritable and database down: 503"
+like "$headers" 'Retry-After:' "the 503 says when to retry"
+like "$body" '"error":' "the 503 is JSON"
+like "$(tail -n 3 "$ESPHOOKS_VAR/log/sendpulse.log")" "not spooled: unable to open" \
+    "the log says why"
+chmod 700 "$spool"
+post_string /webhooks/sendpulse '{"event":"opened","m":"c2"}'
+is "$status" 200 "spool writable again: 200"
+
+# (d) Four POSTs spooled; the second's payload gets a flipped byte and
+# the fourth is torn in the middle (a crash while writing it); a fifth
+# is then appended after the torn bytes.
+for i in 1 2 3 4; do
+	post_string /webhooks/mailjet "{\"event\":\"open\",\"m\":\"d$i\"}"
+done
+is "$status" 200 "four POSTs spooled"
+file=$spool/mailjet.spool
+perl -e '
+	my ($file) = @ARGV;
+	open(my $f, "+<", $file) or die "$file: $!";
+	binmode $f;
+	local $/;
+	my $data = <$f>;
+	my @at;
+	while ($data =~ /\xffESPOOL1/g) { push @at, pos($data) - 8 }
+	die "want 4 frames, found " . @at unless @at == 4;
+	substr($data, $at[1] + 35 + 20, 1) ^= "\x01";
+	$data = substr($data, 0, $at[3] + 50);
+	seek($f, 0, 0);
+	print $f $data;
+	truncate($f, length $data);
+	close $f;
+' "$file"
+ok $? "the spool file is damaged"
+post_string /webhooks/mailjet '{"event":"open","m":"d5"}'
+is "$status" 200 "a fifth POST spooled after the torn one"
+pg_start
+ok "$(spool_drained; echo $?)" "the damaged spool is replayed"
+is "$(marker_count d1)$(marker_count d2)$(marker_count d3)$(marker_count d4)$(marker_count d5)" \
+    10101 "the good records are stored, the damaged ones not"
+is "$(marker_count c2)$(marker_count c1)" 10 \
+    "the POST answered 200 is stored, the one answered 503 is not"
+like "$(cat "$ESPHOOKS_VAR/log/mailjet.log")" "damaged bytes at offset" \
+    "the damage is logged"
+
+# A database slower than the timeout: the POST is spooled, answered in
+# time, and stored once the lock goes.  In CGI mode, whose settings
+# come from the environment, with --replay as the companion.
+cgispool=$scratch/cgispool
+mkdir "$cgispool"
+cgi() {
+	printf '%s' "$2" | env -i PATH="$PATH" PGHOST="$PGHOST" \
+	    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} \
+	    ${UBSAN_OPTIONS:+UBSAN_OPTIONS=$UBSAN_OPTIONS} \
+	    PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" PGUSER=esphooks_writer \
+	    ESPHOOKS_SPOOL="$cgispool" GATEWAY_INTERFACE=CGI/1.1 \
+	    REQUEST_METHOD=POST REMOTE_USER=cgi CONTENT_LENGTH=${#2} \
+	    "$top/cgi-bin/$1" --db-timeout 300 >"$scratch/cgi" 2>"$scratch/cgi.err"
+	body=$(sed '1,/^\r*$/d' "$scratch/cgi")
+}
+psql -X -q -c "BEGIN; LOCK TABLE aldeamo IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;" >/dev/null &
+locker=$!
+for _ in $(seq 50); do
+	[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'aldeamo'::regclass AND granted")" -gt 0 ] && break
+	sleep 0.1
+done
+cgi aldeamo '{"event":"open","m":"slow"}'
+is "$body" '{"received":1,"stored":0,"duplicates":0,"spooled":1}' \
+    "a database slower than --db-timeout: spooled"
+like "$(cat "$scratch/cgi.err")" "within 300 ms" "the log says it timed out"
+wait "$locker"
+is "$(marker_count slow)" 0 "nothing stored yet: CGI mode does not replay"
+env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+    PGUSER=esphooks_writer "$top/cgi-bin/aldeamo" --replay --spool "$cgispool" \
+    2>"$scratch/replay.err" &
+replayer=$!
+for _ in $(seq 100); do
+	[ "$(marker_count slow)" = 1 ] && break
+	sleep 0.1
+done
+is "$(marker_count slow)" 1 "the --replay companion stores it"
+kill -TERM "$replayer"
+wait "$replayer"
+is "$?" 0 "and stops on SIGTERM with status 0"
+is "$(ls "$cgispool" | grep -v '\.lock$')" "" "its spool is empty"
+
+# A replayer killed mid-file resumes where it was.  Thirty POSTs are
+# spooled (no database for the CGI program); a transaction holding the
+# dedup key of the tenth makes the replay wait there; the replayer is
+# killed; once the transaction is gone a new one finishes the file.
+for i in $(seq 30); do
+	PGHOST=/nonexistent cgi aldeamo "{\"event\":\"open\",\"m\":\"k$i\",\"who\":\"resume\"}"
+done
+is "$body" '{"received":1,"stored":0,"duplicates":0,"spooled":1}' \
+    "thirty POSTs spooled with no database"
+psql -X -q -c "BEGIN; INSERT INTO aldeamo (request, received_at, event, raw) VALUES (0, now(), 'opened', '{\"event\":\"open\",\"m\":\"k10\",\"who\":\"resume\"}'); SELECT pg_sleep(3); ROLLBACK;" >/dev/null &
+blocker=$!
+for _ in $(seq 50); do
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; INSERT INTO aldeamo%'")" = 1 ] && break
+	sleep 0.1
+done
+env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+    PGUSER=esphooks_writer "$top/cgi-bin/aldeamo" --replay --spool "$cgispool" \
+    2>>"$scratch/replay.err" &
+replayer=$!
+for _ in $(seq 50); do
+	[ "$(sql "SELECT count(*) FROM pg_locks WHERE NOT granted")" -gt 0 ] && break
+	sleep 0.1
+done
+is "$(sql "SELECT count(*) FROM aldeamo WHERE raw->>'who' = 'resume'")" 9 \
+    "the replay stopped at the tenth record"
+pos=$(cat "$cgispool"/aldeamo.*.replay.pos 2>/dev/null || echo 0)
+ok "$([ "$((10#$pos))" -gt 0 ]; echo $?)" "its position is saved ($((10#$pos)))"
+kill -KILL "$replayer"
+wait "$replayer" 2>/dev/null
+wait "$blocker"
+env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+    PGUSER=esphooks_writer "$top/cgi-bin/aldeamo" --replay --spool "$cgispool" \
+    2>>"$scratch/replay.err" &
+replayer=$!
+for _ in $(seq 100); do
+	[ "$(sql "SELECT count(*) FROM aldeamo WHERE raw->>'who' = 'resume'")" = 30 ] && break
+	sleep 0.1
+done
+kill -TERM "$replayer"
+wait "$replayer"
+is "$(sql "SELECT count(*), count(DISTINCT raw->>'m') FROM aldeamo WHERE raw->>'who' = 'resume'" | tr '\t' ' ')" \
+    "30 30" "a new replayer stores the rest, each event once"
+# The killed one's statement for the tenth may still have committed
+# after the kill: 30 or 31 request rows, not 39 (a replay from the top).
+n=$(sql "SELECT count(*) FROM webhook_request WHERE remote_user = 'cgi' AND replayed_at IS NOT NULL")
+ok "$([ "$n" -ge 31 ] && [ "$n" -le 32 ]; echo $?)" \
+    "it resumed where the first stopped ($n replayed requests, the slow one included)"
+
+done_testing
