@@ -81,4 +81,33 @@ is "$(sql "SELECT string_agg(event || '@' || occurred_at, ' ' ORDER BY provider_
     "unsubscribed@2020-10-02 23:03:16+00 resubscribed@2020-10-02 23:04:10+00" \
     "both kept, in order, times in UTC"
 
+# The nesting and string limits (lib/limits.h), through nginx: at the
+# limit 200, one past it 400 and nothing stored.
+nested() {	# a batch of one event, N levels deep in all
+	perl -e '$n = shift; print "[", "{\"a\":" x ($n - 1), "1", "}" x ($n - 1), "]"' "$1"
+}
+long_string() {	# an event whose string value is N bytes as sent
+	perl -e '$n = shift; print "{\"event\":\"open\",\"a\":\"", "x" x ($n - 2), "\"}"' "$1"
+}
+limit() {
+	sed -n "s/^#define $1 \([0-9]*\)$/\1/p" "$top/lib/limits.h"
+}
+reset_db
+depth=$(limit LIMIT_DEPTH)
+field=$(limit LIMIT_FIELD)
+nested "$depth" >"$scratch/deep"
+post /webhooks/sendpulse "$scratch/deep"
+is "$status" 200 "nesting of $depth levels: 200"
+nested $((depth + 1)) >"$scratch/deep"
+post /webhooks/sendpulse "$scratch/deep"
+is "$status" 400 "nesting of $((depth + 1)) levels: 400"
+like "$body" "nesting deeper than $depth" "the 400 names the limit"
+long_string "$field" >"$scratch/long"
+post /webhooks/mailjet "$scratch/long"
+is "$status" 200 "a string of $field bytes: 200"
+long_string $((field + 1)) >"$scratch/long"
+post /webhooks/mailjet "$scratch/long"
+is "$status" 400 "a string of $((field + 1)) bytes: 400"
+is "$(events)" 2 "only the two bodies within the limits are stored"
+
 done_testing
