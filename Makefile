@@ -8,6 +8,7 @@
 #
 #   make sanitize the whole suite under ASan+UBSan
 #   make valgrind the CGI-mode tests under valgrind
+#   make fuzz     the libFuzzer targets of fuzz/, FUZZ_SECONDS (60) each
 #
 # SANITIZER=address,undefined builds with those sanitizers (as redis does).
 
@@ -102,7 +103,9 @@ valgrind:
 clean:
 	rm -rf $(B) $(PROGRAMS)
 
-.PHONY: all deps run stop migrate test sanitize valgrind clean
+include fuzz/fuzz.mk
+
+.PHONY: all deps run stop migrate test sanitize valgrind fuzz clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
