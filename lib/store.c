@@ -86,6 +86,7 @@ store_new(const struct provider *p, const char *conninfo)
 {
 	struct store *s = xmalloc(sizeof *s);
 
+	memset(s, 0, sizeof *s);	/* retry_at zero: connect at once */
 	s->p = p;
 	s->conninfo = conninfo ? xstrdup(conninfo) : NULL;
 	s->insert_sql = store_insert_sql(p);
@@ -123,6 +124,8 @@ store_until(const struct timespec *t)
 	long long ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (t->tv_sec < now.tv_sec)
+		return 0;
 	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
 	    (t->tv_nsec - now.tv_nsec) / 1000000;
 	return ms > 0 ? (int)ms : 0;
