@@ -81,7 +81,8 @@ cmd_deps() {
 	if ! is_root; then
 		command -v sudo >/dev/null ||
 		    die "missing packages; as root run: apt-get install ${missing[*]}"
-		exec sudo "$0" deps
+		# sudo drops the environment: pass the extra packages on.
+		exec sudo ESPHOOKS_EXTRA_PACKAGES="${ESPHOOKS_EXTRA_PACKAGES:-}" "$0" deps
 	fi
 	say "installing ${missing[*]}"
 	# Debian starts nginx (on :80) and a 'main' PostgreSQL cluster when

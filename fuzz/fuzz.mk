@@ -32,19 +32,20 @@ FUZZ_CFLAGS	 = -std=c11 -D_DEFAULT_SOURCE $(WARNINGS) -g -O1 \
 FUZZ_LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(FB)/lib/%.o)
 FUZZ_TABLES	 = $(PROVIDERS:%=$(FB)/tables/%.o)
 FUZZ_PROVIDERS	 = $(PROVIDERS:%=$(FB)/fuzz_%)
-FUZZ_TARGETS	?= fuzz_payload $(PROVIDERS:%=fuzz_%)
+FUZZ_TARGETS	?= fuzz_payload fuzz_spool $(PROVIDERS:%=fuzz_%)
 
 fuzz:
 	ESPHOOKS_EXTRA_PACKAGES="$(FUZZ_PACKAGES)" deploy/stack.sh deps
 	$(MAKE) fuzz-build
 	fuzz/seed.sh --tables $(FB)/corpus/fuzz_payload $(PROVIDERS)
+	fuzz/seed.sh $(FB)/corpus/fuzz_spool spool
 	for p in $(PROVIDERS); do \
 		fuzz/seed.sh --tables $(FB)/corpus/fuzz_$$p $$p || exit 1; \
 	done
 	FUZZ_MAX_LEN=$(FUZZ_MAX_LEN) FUZZ_FLAGS="$(FUZZ_FLAGS)" \
 	    fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-fuzz-build: $(FB)/fuzz_payload $(FUZZ_PROVIDERS)
+fuzz-build: $(FB)/fuzz_payload $(FB)/fuzz_spool $(FUZZ_PROVIDERS)
 
 $(FB)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -54,7 +55,8 @@ $(FB)/tables/%.o: cgi-bin/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DESPHOOKS_NO_MAIN -c -o $@ $<
 
-$(FB)/obj/check.o $(FB)/obj/fuzz_payload.o: $(FB)/obj/%.o: fuzz/%.c
+$(FB)/obj/check.o $(FB)/obj/fuzz_payload.o $(FB)/obj/fuzz_spool.o: \
+    $(FB)/obj/%.o: fuzz/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
@@ -69,8 +71,8 @@ $(FB)/libesphooks.a: $(FUZZ_LIB_OBJ)
 
 # A provider target links its own table only; the archive supplies the
 # lib/ objects each target uses and leaves out the rest (server, store).
-$(FB)/fuzz_payload: $(FB)/obj/fuzz_payload.o $(FB)/obj/check.o \
-    $(FB)/libesphooks.a
+$(FB)/fuzz_payload $(FB)/fuzz_spool: $(FB)/fuzz_%: $(FB)/obj/fuzz_%.o \
+    $(FB)/obj/check.o $(FB)/libesphooks.a
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
 
 $(FUZZ_PROVIDERS): $(FB)/fuzz_%: $(FB)/obj/fuzz_%.o $(FB)/obj/check.o \

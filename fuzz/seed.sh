@@ -15,7 +15,8 @@ shift
 mkdir -p "$dir"
 
 for p in "$@"; do
-	for f in "$fixtures/$p"/*.json; do
+	for f in "$fixtures/$p"/*.json "$fixtures/$p"/*.spool; do
+		[ -e "$f" ] || continue
 		cp "$f" "$dir/$p-$(basename "$f")"
 	done
 done
