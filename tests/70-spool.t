@@ -76,9 +76,9 @@ cgi() {
 	    "$top/cgi-bin/$1" --db-timeout 300 >"$scratch/cgi" 2>"$scratch/cgi.err"
 	body=$(sed '1,/^\r*$/d' "$scratch/cgi")
 }
-psql -X -q -c "BEGIN; LOCK TABLE aldeamo IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;" >/dev/null &
+psql -X -q -c "BEGIN; LOCK TABLE aldeamo IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null &
 locker=$!
-for _ in $(seq 50); do
+for _ in $(seq 100); do
 	[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'aldeamo'::regclass AND granted")" -gt 0 ] && break
 	sleep 0.1
 done
@@ -111,9 +111,9 @@ for i in $(seq 30); do
 done
 is "$body" '{"received":1,"stored":0,"duplicates":0,"spooled":1}' \
     "thirty POSTs spooled with no database"
-psql -X -q -c "BEGIN; INSERT INTO aldeamo (request, received_at, event, raw) VALUES (0, now(), 'opened', '{\"event\":\"open\",\"m\":\"k10\",\"who\":\"resume\"}'); SELECT pg_sleep(3); ROLLBACK;" >/dev/null &
+psql -X -q -c "BEGIN; INSERT INTO aldeamo (request, received_at, event, raw) VALUES (0, now(), 'opened', '{\"event\":\"open\",\"m\":\"k10\",\"who\":\"resume\"}'); SELECT pg_sleep(5); ROLLBACK;" >/dev/null &
 blocker=$!
-for _ in $(seq 50); do
+for _ in $(seq 100); do
 	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; INSERT INTO aldeamo%'")" = 1 ] && break
 	sleep 0.1
 done
@@ -121,7 +121,7 @@ env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
     PGUSER=esphooks_writer "$top/cgi-bin/aldeamo" --replay --spool "$cgispool" \
     2>>"$scratch/replay.err" &
 replayer=$!
-for _ in $(seq 50); do
+for _ in $(seq 100); do
 	[ "$(sql "SELECT count(*) FROM pg_locks WHERE NOT granted")" -gt 0 ] && break
 	sleep 0.1
 done
