@@ -103,7 +103,7 @@ webhook_spool(struct webhook *w, struct request *r,
 	if (w->spool) {
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
-		strftime(when, 32, "%Y-%m-%d %H:%M:%S", &tm);
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
 		snprintf(when + strlen(when), sizeof when - strlen(when),
 		    ".%06ld+00", now.tv_nsec / 1000);
 		memset(&rec, 0, sizeof rec);

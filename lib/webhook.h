@@ -2,8 +2,9 @@
  * webhook.h - the answer to one webhook POST, end to end.
  *
  * webhook_handle() applies SPEC §3 in order: method, credentials, body
- * size, JSON, event count, then one database statement; the answer is
- * written only once the outcome is known.  A struct webhook holds what
+ * size, JSON, event count, then one database statement, or the spool
+ * when the database cannot take it (spool.h); the answer is written
+ * only once the outcome is known.  A struct webhook holds what
  * lives from request to request in one process: the database
  * connection, the JSON tokener and the buffers, so a request allocates
  * next to nothing once the process is warm.
