@@ -95,8 +95,8 @@ server_usage(const struct provider *p, FILE *f)
 	    "(PGHOST, PGDATABASE, ..., or --db with a conninfo string).\n"
 	    "When the database is down or slower than --db-timeout (%d ms),\n"
 	    "events go to the --spool directory and the master replays them;\n"
-	    "--replay only replays (for CGI mode), until SIGTERM.  In CGI\n"
-	    "mode the environment's ESPHOOKS_SPOOL stands for --spool.\n"
+	    "--replay only replays (for CGI mode), until SIGTERM.  Without\n"
+	    "--spool, ESPHOOKS_SPOOL in the environment names the spool.\n"
 	    "--utc-offset is the zone of timestamps sent without one.\n",
 	    p->name, (int)strlen(p->name), "", (int)strlen(p->name), "",
 	    p->name, p->name, STORE_TIMEOUT_MS);
