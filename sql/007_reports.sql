@@ -42,25 +42,33 @@ SELECT	recipient, reason, provider,
 	min(event_at) AS first_at,
 	max(event_at) AS last_at
 FROM (
-	SELECT	e.recipient, e.provider,
-		coalesce(e.occurred_at, e.received_at) AS event_at,
-		CASE e.event
+	SELECT	recipient, provider,
+		coalesce(occurred_at, received_at) AS event_at,
+		CASE event
 		WHEN 'bounced' THEN 'hard_bounce'
 		WHEN 'blocked' THEN 'blocked'
-		WHEN 'complained' THEN 'complaint'
-		ELSE 'unsubscribed'
+		ELSE 'complaint'
 		END AS reason
+	FROM email_events
+	WHERE recipient IS NOT NULL
+	  AND (event IN ('blocked', 'complained')
+	    OR (event = 'bounced' AND hard_bounce))
+	-- Unsubscribes on their own: NOT EXISTS at the top of a WHERE is an
+	-- anti-join, a hash join over the whole list; inside an OR it would
+	-- be a subplan run row by row.
+	UNION ALL
+	SELECT	e.recipient, e.provider,
+		coalesce(e.occurred_at, e.received_at), 'unsubscribed'
 	FROM email_events e
 	WHERE e.recipient IS NOT NULL
-	  AND (e.event IN ('blocked', 'complained')
-	    OR (e.event = 'bounced' AND e.hard_bounce)
-	    OR (e.event = 'unsubscribed' AND NOT EXISTS (
+	  AND e.event = 'unsubscribed'
+	  AND NOT EXISTS (
 		SELECT FROM email_events r
 		WHERE r.recipient = e.recipient
 		  AND r.provider = e.provider
 		  AND r.event = 'resubscribed'
 		  AND (coalesce(r.occurred_at, r.received_at), r.provider_id) >
-		      (coalesce(e.occurred_at, e.received_at), e.provider_id))))
+		      (coalesce(e.occurred_at, e.received_at), e.provider_id))
 ) s
 GROUP BY recipient, reason, provider;
 

@@ -16,7 +16,7 @@ reset_db
 post /webhooks/mailjet "$dir/mailjet.json"
 is "$status $(json_field stored)" "200 20" "mailjet: 20 events stored"
 post /webhooks/sendpulse "$dir/sendpulse.json"
-is "$status $(json_field stored)" "200 13" "sendpulse: 13 events stored"
+is "$status $(json_field stored)" "200 14" "sendpulse: 14 events stored"
 n=0
 for f in "$dir"/aldeamo/*.json; do
 	post /webhooks/aldeamo "$f"
@@ -103,7 +103,8 @@ is "$(suppressed blocked@funnel.test)" blocked/mailjet "a Mailjet block suppress
 is "$(suppressed a6@funnel.test) $(suppressed sp-spam@example.net) $(suppressed al-complaint@example.org)" \
     "complaint/mailjet complaint/sendpulse complaint/aldeamo" \
     "a complaint suppresses, from every provider"
-is "$(suppressed a7@funnel.test)" unsubscribed/mailjet "a Mailjet unsub suppresses"
+is "$(suppressed a7@funnel.test)" unsubscribed/mailjet \
+    "a Mailjet unsub suppresses, and a later SendPulse resubscription leaves it"
 is "$(suppressed notime@notime.test)" unsubscribed/sendpulse \
     "an unsubscribe without a timestamp suppresses"
 is "$(sql "SELECT count(*) FROM suppression_list
