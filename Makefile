@@ -9,6 +9,9 @@
 #   make sanitize the whole suite under ASan+UBSan
 #   make valgrind the CGI-mode tests under valgrind
 #   make fuzz     the libFuzzer targets of fuzz/, FUZZ_SECONDS (60) each
+#   make report   the reports for the 'make run' database; FROM=, TO=
+#                 (dates, TO excluded), RECIPIENT= (docs/reports.md)
+#   make sample-data  N (1000000) synthetic events into that database
 #
 # SANITIZER=address,undefined builds with those sanitizers (as redis does).
 
@@ -81,6 +84,14 @@ stop:
 migrate:
 	sql/migrate.sh
 
+report:
+	deploy/report.sh $(if $(FROM),--from '$(FROM)') $(if $(TO),--to '$(TO)') \
+	    $(if $(RECIPIENT),--recipient '$(RECIPIENT)') $(if $(LIMIT),--limit '$(LIMIT)')
+
+N ?= 1000000
+sample-data:
+	tests/bin/gen-events $(N)
+
 test: deps
 	$(MAKE) all WERROR=$(WERROR)
 	tests/run
@@ -105,7 +116,7 @@ clean:
 
 include fuzz/fuzz.mk
 
-.PHONY: all deps run stop migrate test sanitize valgrind fuzz clean
+.PHONY: all deps run stop migrate report sample-data test sanitize valgrind fuzz clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
