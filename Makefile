@@ -10,7 +10,7 @@
 #   make valgrind the CGI-mode tests under valgrind
 #   make fuzz     the libFuzzer targets of fuzz/, FUZZ_SECONDS (60) each
 #   make report   the reports for the 'make run' database; FROM=, TO=
-#                 (dates, TO excluded), RECIPIENT= (docs/reports.md)
+#                 (dates, TO excluded), RECIPIENT= (README, Reports)
 #   make sample-data  N (1000000) synthetic events into that database
 #
 # SANITIZER=address,undefined builds with those sanitizers (as redis does).
