@@ -9,6 +9,8 @@
 #   make sanitize the whole suite under ASan+UBSan
 #   make valgrind the CGI-mode tests under valgrind
 #   make fuzz     the libFuzzer targets of fuzz/, FUZZ_SECONDS (60) each
+#   make bench    the figures of SPEC §7 against their ceilings, on a
+#                 private stack, BENCH_SECONDS (10) per scenario
 #
 # SANITIZER=address,undefined builds with those sanitizers (as redis does).
 
@@ -100,12 +102,24 @@ valgrind:
 	$(MAKE) all
 	ESPHOOKS_VALGRIND=1 tests/run tests/25-cgi.t
 
+# Loopback only, bounded, its own stack (bench/run); timings are
+# printed, never asserted.  wrk is installed when missing.
+bench: deps
+	ESPHOOKS_EXTRA_PACKAGES=wrk deploy/stack.sh deps
+	$(MAKE) all $(B)/bench/copybench
+	bench/run
+
+$(B)/bench/copybench: bench/copybench.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(PKG_LIBS)
+
 clean:
 	rm -rf $(B) $(PROGRAMS)
 
 include fuzz/fuzz.mk
 
 .PHONY: all deps run stop migrate test sanitize valgrind fuzz clean
+.PHONY: bench
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
