@@ -12,6 +12,8 @@
 #   make report   the reports for the 'make run' database; FROM=, TO=
 #                 (dates, TO excluded), RECIPIENT= (README, Reports)
 #   make sample-data  N (1000000) synthetic events into that database
+#   make bench    the figures of SPEC §7 against their ceilings, on a
+#                 private stack, BENCH_SECONDS (10) per scenario
 #
 # SANITIZER=address,undefined builds with those sanitizers (as redis does).
 
@@ -111,12 +113,24 @@ valgrind:
 	$(MAKE) all
 	ESPHOOKS_VALGRIND=1 tests/run tests/25-cgi.t
 
+# Loopback only, bounded, its own stack (bench/run); timings are
+# printed, never asserted.  wrk is installed when missing.
+bench: deps
+	ESPHOOKS_EXTRA_PACKAGES=wrk deploy/stack.sh deps
+	$(MAKE) all $(B)/bench/copybench
+	bench/run
+
+$(B)/bench/copybench: bench/copybench.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(PKG_LIBS)
+
 clean:
 	rm -rf $(B) $(PROGRAMS)
 
 include fuzz/fuzz.mk
 
-.PHONY: all deps run stop migrate report sample-data test sanitize valgrind fuzz clean
+.PHONY: all deps run stop migrate report sample-data test sanitize valgrind fuzz \
+	bench clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

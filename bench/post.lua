@@ -1,0 +1,118 @@
+-- bench/post.lua - wrk script for bench/run: every POST carries events
+-- that were never sent before (the programs deduplicate identical
+-- events, so a repeated body would measure the duplicate path), and the
+-- answers are counted so that bench/run can check the database after.
+--
+-- Environment:
+--   BENCH_PROVIDER  mailjet | sendpulse | aldeamo: the shape of an event
+--   BENCH_TAG       unique per scenario; events' recipients are
+--                   TAG-<thread>-<n>-<i>@bench.test
+--   BENCH_BATCH     0: one event as a JSON object; N: an array of N
+--   BENCH_AUTH      the value of the Authorization header
+--
+-- At the end prints one line that bench/run parses:
+--   BENCH sent=.. ok=.. other=.. events_ok=.. stored=.. duplicates=..
+--         spooled=.. requests=.. errors=.. duration_us=.. p50_us=..
+--         p99_us=.. max_us=..
+
+local provider = os.getenv("BENCH_PROVIDER") or "sendpulse"
+local tag = os.getenv("BENCH_TAG") or "bench"
+local batch = tonumber(os.getenv("BENCH_BATCH") or "0")
+local auth = os.getenv("BENCH_AUTH") or ""
+
+-- The shapes of tests/fixtures/*/ (an open of each provider), compact.
+local function event(rcpt, n)
+	if provider == "mailjet" then
+		return '{"event":"open","time":1700000000,"MessageID":' .. n ..
+		    ',"Message_GUID":"1ab23cd4-e567-8901-2345-6789f0gh1i2j",' ..
+		    '"email":"' .. rcpt .. '","mj_campaign_id":7173,' ..
+		    '"mj_contact_id":320,"customcampaign":"","CustomID":"bench",' ..
+		    '"Payload":"","ip":"127.0.0.1","geo":"US","agent":' ..
+		    '"Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0"}'
+	elseif provider == "sendpulse" then
+		return '{"event":"opened","timestamp":1700000000,"message_id":' ..
+		    n .. ',"recipient":"' .. rcpt .. '",' ..
+		    '"sender":"john.doe@sendpulse.com","subject":"utf8_hello_world"}'
+	else
+		return '{"type":"SMTP","event":"open","relid":123,"msgid":' ..
+		    '"fd7a40e0-075e-11eb-b547-478382137ef6","subject":' ..
+		    '"Test message subject","email":"' .. rcpt .. '",' ..
+		    '"cityName":"Mountain View","regionName":"California",' ..
+		    '"countryName":"United States of America","latitude":' ..
+		    '37.40599060058594,"longitude":-122.0785140991211,' ..
+		    '"device_type":"unknown","browser":"Google Mail",' ..
+		    '"timestamp":"2020-10-05 18:04:08"}'
+	end
+end
+
+-- setup() runs in the main Lua state once per thread; thread:set()
+-- makes the value a global of that thread's own state.
+local threads = {}
+function setup(thread)
+	table.insert(threads, thread)
+	thread:set("tid", #threads)
+end
+
+-- Per thread (globals, so that done() can read them with thread:get()).
+sent, ok, other, events_ok, stored, duplicates, spooled = 0, 0, 0, 0, 0, 0, 0
+local n = 0
+local headers = {}
+
+function init(args)
+	headers["Authorization"] = auth
+	headers["Content-Type"] = "text/plain"
+end
+
+function request()
+	n = n + 1
+	sent = sent + 1
+	local prefix = tag .. "-" .. tid .. "-" .. n
+	local body
+	if batch == 0 then
+		body = event(prefix .. "@bench.test", tid * 1000000000 + n)
+	else
+		local parts = {}
+		for i = 1, batch do
+			parts[i] = event(prefix .. "-" .. i .. "@bench.test",
+			    (tid * 1000000000 + n) * 10000 + i)
+		end
+		body = "[" .. table.concat(parts, ",") .. "]"
+	end
+	return wrk.format("POST", nil, headers, body)
+end
+
+function response(status, hdrs, body)
+	if status == 200 then
+		ok = ok + 1
+		-- nginx's static ceiling answers with the file: count the
+		-- events that were sent.
+		local r = tonumber(body:match('"received":(%d+)')) or
+		    (batch == 0 and 1 or batch)
+		events_ok = events_ok + r
+		stored = stored + (tonumber(body:match('"stored":(%d+)')) or 0)
+		duplicates = duplicates +
+		    (tonumber(body:match('"duplicates":(%d+)')) or 0)
+		spooled = spooled + (tonumber(body:match('"spooled":(%d+)')) or 0)
+	else
+		other = other + 1
+	end
+end
+
+function done(summary, latency, requests)
+	local t = { sent = 0, ok = 0, other = 0, events_ok = 0, stored = 0,
+	    duplicates = 0, spooled = 0 }
+	for _, thread in ipairs(threads) do
+		for k in pairs(t) do
+			t[k] = t[k] + (tonumber(thread:get(k)) or 0)
+		end
+	end
+	local e = summary.errors
+	io.write(string.format("BENCH sent=%d ok=%d other=%d events_ok=%d " ..
+	    "stored=%d duplicates=%d spooled=%d requests=%d errors=%d " ..
+	    "duration_us=%d p50_us=%d p99_us=%d max_us=%d\n",
+	    t.sent, t.ok, t.other, t.events_ok, t.stored, t.duplicates,
+	    t.spooled, summary.requests,
+	    e.connect + e.read + e.write + e.status + e.timeout,
+	    summary.duration, latency:percentile(50), latency:percentile(99),
+	    latency.max))
+end
