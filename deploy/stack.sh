@@ -14,7 +14,7 @@
 #                                     listens on no TCP port at all
 #   ESPHOOKS_USER      demo           basic-auth user ...
 #   ESPHOOKS_PASSWORD  demo           ... and password (127.0.0.1 demos only)
-#   ESPHOOKS_WORKERS   4              FastCGI workers per program
+#   ESPHOOKS_WORKERS   8              FastCGI workers per program
 #   ESPHOOKS_DB_TIMEOUT               the programs' --db-timeout (ms)
 #   ESPHOOKS_QUIET     0              1: do not print the URLs at the end
 #   ESPHOOKS_EXTRA_PACKAGES           more packages for 'deps' (valgrind)
@@ -31,7 +31,7 @@ PORT=${ESPHOOKS_PORT:-8080}
 PGPORT_=${ESPHOOKS_PGPORT:-5432}
 AUTH_USER=${ESPHOOKS_USER:-demo}
 AUTH_PASS=${ESPHOOKS_PASSWORD:-demo}
-WORKERS=${ESPHOOKS_WORKERS:-4}
+WORKERS=${ESPHOOKS_WORKERS:-8}
 DB_TIMEOUT=${ESPHOOKS_DB_TIMEOUT:-}
 QUIET=${ESPHOOKS_QUIET:-0}
 PROVIDERS="mailjet sendpulse aldeamo"
@@ -67,8 +67,17 @@ pgbin() {
 }
 
 # alive PIDFILE: the pid in it names a running process.
-alive() {
-	[ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+# running PID: the process runs.  One that exited but is not reaped
+# yet (a zombie: an orphan's new parent, init, may take its time) does
+# not count.
+running() {
+	local state
+	kill -0 "$1" 2>/dev/null || return 1
+	state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "$state" != Z ]
+}
+alive() {	# alive PIDFILE
+	[ -s "$1" ] && running "$(cat "$1")"
 }
 
 cmd_deps() {
@@ -250,10 +259,10 @@ stop_pid() {
 	pid=$(cat "$pidfile")
 	kill "-$sig" "$pid" 2>/dev/null || true
 	for i in $(seq $((WAIT * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
+		running "$pid" || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if running "$pid"; then
 		say "stack.sh: pid $pid did not stop, killing it" >&2
 		kill -KILL "$pid" 2>/dev/null || true
 	fi

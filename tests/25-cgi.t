@@ -119,7 +119,7 @@ disown $master
 kill -KILL $master
 for _ in $(seq 50); do
 	left=0
-	for w in $workers; do kill -0 "$w" 2>/dev/null && left=$((left + 1)); done
+	for w in $workers; do running "$w" && left=$((left + 1)); done
 	[ $left = 0 ] && break
 	sleep 0.1
 done

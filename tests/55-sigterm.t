@@ -37,8 +37,8 @@ is "$(cat "$scratch/held.out")" '{"received":1,"stored":1,"duplicates":0}' \
     "and its event stored"
 is "$(sql "SELECT count(*) FROM mailjet WHERE raw->>'held' = '1'")" 1 \
     "the event is in the table"
-for _ in $(seq 100); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
-ok "$(kill -0 "$master" 2>/dev/null && echo 1 || echo 0)" "the master exited"
+for _ in $(seq 100); do running "$master" || break; sleep 0.1; done
+ok "$(running "$master" && echo 1 || echo 0)" "the master exited"
 case $(tail -n 5 "$ESPHOOKS_VAR/log/mailjet.log") in
 *"killed by signal"*|*"did not stop"*) ok 1 "workers stopped by themselves" ;;
 *) ok 0 "workers stopped by themselves" ;;

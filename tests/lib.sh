@@ -105,6 +105,13 @@ json_field() {
 	printf '%s' "$body" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
 }
 
+# running PID: the process runs (a zombie, exited but not yet reaped by
+# init, does not).
+running() {
+	kill -0 "$1" 2>/dev/null &&
+	    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
 # children PID: how many processes have PID as parent (no procps needed).
 children() {
 	grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null | grep -c '' || true
