@@ -8,7 +8,7 @@
  * a NULL column never loses information.
  *
  * Rows travel to PostgreSQL as one JSON array of records, which
- * jsonb_to_recordset() types on the database side (see store.c):
+ * json_to_recordset() types on the database side (see store.c):
  *   [{"provider_event":"open","event":"opened","hard_bounce":null,
  *     "<column>":<value>, ..., "raw":<the event as sent>}, ...]
  */

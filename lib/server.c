@@ -26,7 +26,7 @@
 #include "webhook.h"
 
 /* Default and largest number of worker processes. */
-#define SERVER_WORKERS_DEFAULT	4
+#define SERVER_WORKERS_DEFAULT	8
 #define SERVER_WORKERS_MAX	256
 /* Pending connections the listening socket holds. */
 #define SERVER_BACKLOG		1024
