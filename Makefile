@@ -15,9 +15,32 @@
 #   make bench    the figures of SPEC §7 against their ceilings, on a
 #                 private stack, BENCH_SECONDS (10) per scenario
 #
+#   make install  the programs, SQL, nginx and Apache snippets, systemd
+#                 units into PREFIX (/usr/local), DESTDIR honoured; the
+#                 layout is in the README.  make uninstall undoes it.
+#   make migrate  apply sql/ to the database the PG* variables name
+#
 # SANITIZER=address,undefined builds with those sanitizers (as redis does).
 
 PREFIX	?= /usr/local
+# Where 'make install' puts things (README, Installing on a server).  /etc and /run are
+# not under PREFIX: systemd units and web servers name them absolutely.
+LIBEXECDIR ?= $(PREFIX)/libexec/esphooks
+DATADIR	?= $(PREFIX)/share/esphooks
+DOCDIR	?= $(PREFIX)/share/doc/esphooks
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR ?= /etc
+RUNDIR	?= /run/esphooks
+# The units' StateDirectory= (always under /var/lib): the spools.
+STATEDIR = /var/lib/esphooks
+# The web server's user and group: they own the sockets' group (nginx
+# and Apache connect) and, in CGI mode, the CGI spool.
+WEB_USER ?= www-data
+WEB_GROUP ?= www-data
+# The database the CGI variant (Apache mod_cgi) reaches.
+CGI_PGHOST ?= /run/postgresql
+CGI_PGPORT ?= 5432
 CC	?= cc
 PKGS	 = fcgi json-c libpq
 
@@ -94,7 +117,11 @@ N ?= 1000000
 sample-data:
 	tests/bin/gen-events $(N)
 
-test: deps
+# Beyond what 'make run' needs: Apache for tests/90-apache.t.
+test-deps:
+	ESPHOOKS_EXTRA_PACKAGES="apache2 $${ESPHOOKS_EXTRA_PACKAGES:-}" deploy/stack.sh deps
+
+test: test-deps
 	$(MAKE) all WERROR=$(WERROR)
 	tests/run
 
@@ -127,10 +154,55 @@ $(B)/bench/copybench: bench/copybench.c
 clean:
 	rm -rf $(B) $(PROGRAMS)
 
+# The @...@ names of the templates in nginx/ and deploy/.
+SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	-e 's|@RUNDIR@|$(RUNDIR)|g' -e 's|@HTPASSWD@|$(SYSCONFDIR)/esphooks/htpasswd|g' \
+	-e 's|@CGI_SPOOL@|$(STATEDIR)/cgi-spool|g' \
+	-e 's|@WEB_USER@|$(WEB_USER)|g' -e 's|@WEB_GROUP@|$(WEB_GROUP)|g' \
+	-e 's|@PGHOST@|$(CGI_PGHOST)|g' -e 's|@PGPORT@|$(CGI_PGPORT)|g'
+D	 = $(DESTDIR)
+
+# Files under PREFIX are replaced by each install: do not edit them.
+# $(SYSCONFDIR)/esphooks/esphooks.conf is written only if it is absent.
+install: $(PROGRAMS)
+	install -d $(D)$(LIBEXECDIR) $(D)$(DATADIR)/sql $(D)$(DATADIR)/nginx \
+	    $(D)$(DATADIR)/apache $(D)$(DOCDIR) $(D)$(UNITDIR) \
+	    $(D)$(SYSUSERSDIR) $(D)$(SYSCONFDIR)/esphooks
+	install -m 755 $(PROGRAMS) $(D)$(LIBEXECDIR)/
+	install -m 644 sql/[0-9][0-9][0-9]_*.sql $(D)$(DATADIR)/sql/
+	install -m 755 sql/migrate.sh $(D)$(DATADIR)/sql/
+	$(SUBST) nginx/locations.conf.in >$(D)$(DATADIR)/nginx/locations.conf
+	$(SUBST) deploy/apache/esphooks-fcgi.conf.in >$(D)$(DATADIR)/apache/esphooks-fcgi.conf
+	$(SUBST) deploy/apache/esphooks-cgi.conf.in >$(D)$(DATADIR)/apache/esphooks-cgi.conf
+	for u in esphooks@.socket esphooks@.service esphooks-replay@.service; do \
+	    $(SUBST) deploy/systemd/$$u.in >$(D)$(UNITDIR)/$$u || exit 1; done
+	chmod 644 $(D)$(DATADIR)/nginx/*.conf $(D)$(DATADIR)/apache/*.conf \
+	    $(D)$(UNITDIR)/esphooks@.socket $(D)$(UNITDIR)/esphooks@.service \
+	    $(D)$(UNITDIR)/esphooks-replay@.service
+	install -m 644 deploy/systemd/esphooks.sysusers $(D)$(SYSUSERSDIR)/esphooks.conf
+	install -m 644 deploy/esphooks.conf $(D)$(DATADIR)/esphooks.conf.example
+	test -e $(D)$(SYSCONFDIR)/esphooks/esphooks.conf || \
+	    install -m 644 deploy/esphooks.conf $(D)$(SYSCONFDIR)/esphooks/esphooks.conf
+	install -m 644 README.md $(D)$(DOCDIR)/
+	@echo "Installed.  Next (README, Installing on a server): systemd-sysusers; the database"
+	@echo "and 'make migrate'; $(SYSCONFDIR)/esphooks/htpasswd; systemctl daemon-reload;"
+	@echo "systemctl enable --now esphooks@{mailjet,sendpulse,aldeamo}.socket;"
+	@echo "include $(DATADIR)/nginx/locations.conf in your nginx server {}."
+
+# Leaves $(SYSCONFDIR)/esphooks (settings, credentials) and
+# $(STATEDIR) (the spool: it may hold events) alone.
+uninstall:
+	rm -f $(addprefix $(D)$(LIBEXECDIR)/,$(PROVIDERS))
+	rm -rf $(D)$(DATADIR) $(D)$(DOCDIR)
+	rm -f $(D)$(UNITDIR)/esphooks@.socket $(D)$(UNITDIR)/esphooks@.service \
+	    $(D)$(UNITDIR)/esphooks-replay@.service $(D)$(SYSUSERSDIR)/esphooks.conf
+	-rmdir $(D)$(LIBEXECDIR)
+
 include fuzz/fuzz.mk
 
-.PHONY: all deps run stop migrate report sample-data test sanitize valgrind fuzz \
-	bench clean
+.PHONY: all deps test-deps run stop migrate report sample-data test sanitize \
+	valgrind fuzz bench clean install uninstall
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
