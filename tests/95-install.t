@@ -25,7 +25,7 @@ for f in \
     $prefix/share/esphooks/apache/esphooks-fcgi.conf \
     $prefix/share/esphooks/apache/esphooks-cgi.conf \
     $prefix/share/esphooks/esphooks.conf.example \
-    $prefix/share/doc/esphooks/install.md \
+    $prefix/share/doc/esphooks/README.md \
     $prefix/lib/systemd/system/esphooks@.socket \
     $prefix/lib/systemd/system/esphooks@.service \
     $prefix/lib/systemd/system/esphooks-replay@.service \
