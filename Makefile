@@ -109,9 +109,12 @@ stop:
 migrate:
 	sql/migrate.sh
 
+# make puts command-line variables in the recipe's environment: taken
+# from there, a value is never parsed by the shell.
 report:
-	deploy/report.sh $(if $(FROM),--from '$(FROM)') $(if $(TO),--to '$(TO)') \
-	    $(if $(RECIPIENT),--recipient '$(RECIPIENT)') $(if $(LIMIT),--limit '$(LIMIT)')
+	deploy/report.sh $(if $(FROM),--from "$$FROM") $(if $(TO),--to "$$TO") \
+	    $(if $(RECIPIENT),--recipient "$$RECIPIENT") \
+	    $(if $(LIMIT),--limit "$$LIMIT")
 
 N ?= 1000000
 sample-data:
