@@ -158,6 +158,17 @@ buf_reset(struct buf *b)
 }
 
 void
+buf_setlen(struct buf *b, size_t len)
+{
+	if (len >= b->cap) {
+		log_msg(NULL, "buffer length %zu past its size", len);
+		abort();
+	}
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+void
 buf_release(struct buf *b)
 {
 	free(b->data);

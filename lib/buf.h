@@ -37,6 +37,9 @@ void	 buf_vaddf(struct buf *, const char *, va_list);
 void	 buf_add_json_string(struct buf *, const char *s, size_t len);
 /* Empties the buffer but keeps its memory for the next request. */
 void	 buf_reset(struct buf *);
+/* Sets the length to len, which must be below cap (git's strbuf_setlen):
+   drops what follows, or claims room buf_grow() made. */
+void	 buf_setlen(struct buf *, size_t len);
 void	 buf_release(struct buf *);
 /* Hands the data over to the caller (free() it); the buffer is empty. */
 char	*buf_detach(struct buf *, size_t *len);

@@ -416,10 +416,8 @@ events_record(struct buf *out, const struct provider *p,
 		buf_add_json_string(out, c->name, strlen(c->name));
 		buf_addch(out, ':');
 		v = event_field(ev, c->keys);
-		if (v == NULL || !c->conv->fn(out, v, p)) {
-			out->len = mark;
-			out->data[mark] = '\0';
-		}
+		if (v == NULL || !c->conv->fn(out, v, p))
+			buf_setlen(out, mark);
 	}
 	buf_adds(out, ",\"raw\":");
 	buf_add(out, raw, rawlen);

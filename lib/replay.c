@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -16,6 +15,7 @@
 #include "replay.h"
 #include "spool.h"
 #include "store.h"
+#include "tstamp.h"
 
 /* Digits of the offset a .pos file holds. */
 #define REPLAY_POS_LEN	20
@@ -39,15 +39,6 @@ struct replay {
 	struct buf	 records;	/* the records, NUL-terminated */
 	long		 requests, events, stored, refused, damaged;
 };
-
-static long long
-replay_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* The saved offset, or 0 when there is none or it makes no sense. */
 static size_t
@@ -132,7 +123,7 @@ replay_one(struct replay *r, const char *payload, size_t len)
 
 static enum replay_file
 replay_file(struct spool *sp, struct store *st, const char *path,
-    long long deadline)
+    int64_t deadline)
 {
 	struct replay r;
 	enum replay_file rs = FILE_BLOCKED;
@@ -166,7 +157,7 @@ replay_file(struct spool *sp, struct store *st, const char *path,
 	}
 	r.pos = replay_read_pos(&r);
 	for (rs = FILE_DONE; r.pos < r.size; ) {
-		if (replay_now_ms() >= deadline) {
+		if (tstamp_monotonic_ms() >= deadline) {
 			rs = FILE_MORE;
 			break;
 		}
@@ -209,7 +200,7 @@ out:
 enum replay_status
 replay_step(struct spool *sp, struct store *st)
 {
-	long long deadline = replay_now_ms() + REPLAY_SLICE_MS;
+	int64_t deadline = tstamp_monotonic_ms() + REPLAY_SLICE_MS;
 	enum replay_status rs = REPLAY_BLOCKED;
 	char **list = NULL, **f;
 	int locked;

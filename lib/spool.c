@@ -122,7 +122,7 @@ spool_build(struct spool *s, const struct spool_record *rec)
 
 	buf_reset(b);
 	buf_grow(b, SPOOL_HEADER_LEN + rec->records_len + 256);
-	b->len = SPOOL_HEADER_LEN;	/* the header is written last */
+	buf_setlen(b, SPOOL_HEADER_LEN);	/* the header is written last */
 	buf_adds(b, "{\"provider\":");
 	buf_add_json_string(b, s->provider, strlen(s->provider));
 	buf_adds(b, ",\"request_id\":");

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -14,6 +13,7 @@
 #include "event.h"
 #include "log.h"
 #include "store.h"
+#include "tstamp.h"
 
 /* Used when neither conninfo nor PGCONNECT_TIMEOUT says otherwise. */
 #define STORE_CONNECT_TIMEOUT "5"
@@ -31,7 +31,8 @@ struct store {
 	char			*insert_sql;	/* owned */
 	PGconn			*conn;		/* NULL when not connected */
 	int			 timeout_ms;	/* for each statement */
-	struct timespec		 retry_at;	/* no connection before */
+	int64_t			 retry_at;	/* no connection before this
+						   tstamp_monotonic_ms() */
 };
 
 static const char reject_sql[] =
@@ -103,36 +104,6 @@ store_set_timeout(struct store *s, int ms)
 	s->timeout_ms = ms;
 }
 
-static struct timespec
-store_after(int ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
-	return t;
-}
-
-/* Milliseconds from now until t, 0 once it has passed. */
-static int
-store_until(const struct timespec *t)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (t->tv_sec < now.tv_sec)
-		return 0;
-	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
-	    (t->tv_nsec - now.tv_nsec) / 1000000;
-	return ms > 0 ? (int)ms : 0;
-}
-
 static void
 store_disconnect(struct store *s)
 {
@@ -166,10 +137,10 @@ store_free(struct store *s)
 static int
 store_finish(struct store *s, PGresult **resp, char *err, size_t errlen)
 {
-	struct timespec deadline = store_after(s->timeout_ms);
+	int64_t deadline = tstamp_monotonic_ms() + s->timeout_ms, ms;
 	struct pollfd pfd;
 	PGresult *next;
-	int flush, ms, rc = STORE_BROKEN;
+	int flush, rc = STORE_BROKEN;
 
 	*resp = NULL;
 	pfd.fd = PQsocket(s->conn);
@@ -183,14 +154,14 @@ store_finish(struct store *s, PGresult **resp, char *err, size_t errlen)
 			*resp = next;
 			continue;
 		}
-		if ((ms = store_until(&deadline)) == 0) {
+		if ((ms = deadline - tstamp_monotonic_ms()) <= 0) {
 			snprintf(err, errlen, "no answer from PostgreSQL "
 			    "within %d ms", s->timeout_ms);
 			rc = STORE_TIMEOUT;
 			goto fail;
 		}
 		pfd.events = POLLIN | (flush ? POLLOUT : 0);
-		if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
+		if (poll(&pfd, 1, (int)ms) == -1 && errno != EINTR)
 			goto broken;
 		if (PQconsumeInput(s->conn) == 0)
 			goto broken;
@@ -236,7 +207,7 @@ store_connect(struct store *s)
 	if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
 	store_disconnect(s);
-	if (store_until(&s->retry_at) > 0)
+	if (tstamp_monotonic_ms() < s->retry_at)
 		return -1;	/* failed a moment ago: do not hammer */
 	snprintf(appname, sizeof appname, "esphooks-%s", s->p->name);
 	/* Defaults first: the conninfo, expanded last, overrides them. */
@@ -271,7 +242,7 @@ store_connect(struct store *s)
 	return 0;
 fail:
 	store_disconnect(s);
-	s->retry_at = store_after(STORE_RETRY_MS);
+	s->retry_at = tstamp_monotonic_ms() + STORE_RETRY_MS;
 	return -1;
 }
 

@@ -2,6 +2,7 @@
  * tstamp.c - provider timestamps to UTC, by arithmetic only.
  */
 #include <string.h>
+#include <time.h>
 
 #include "tstamp.h"
 
@@ -218,4 +219,13 @@ tstamp_parse_js(const char *s, size_t len, int64_t *t)
 	if (p < end && *p != '(')
 		return -1;
 	return civil_checked(y, mon, d, h, min, sec, off, t);
+}
+
+int64_t
+tstamp_monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }

@@ -3,7 +3,8 @@
  *
  * Everything is plain arithmetic on the proleptic Gregorian calendar:
  * nothing depends on the TZ environment or the system's zone files,
- * so a worker gives the same answer on every host.
+ * so a worker gives the same answer on every host.  Also the one clock
+ * that deadlines (statement timeouts, replay slices) are measured on.
  */
 #ifndef ESPHOOKS_TSTAMP_H
 #define ESPHOOKS_TSTAMP_H
@@ -37,5 +38,7 @@ int	tstamp_parse_iso(const char *s, size_t len, int offset_min,
  * using the GMT offset written in it.  Returns 0 or -1.
  */
 int	tstamp_parse_js(const char *s, size_t len, int64_t *t);
+/* Milliseconds on CLOCK_MONOTONIC: never jumps with the wall clock. */
+int64_t	tstamp_monotonic_ms(void);
 
 #endif

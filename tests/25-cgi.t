@@ -4,33 +4,6 @@
 # the FastCGI master's SIGTERM: in-hand requests finish, exit status 0.
 . "$(dirname "$0")/lib.sh"
 
-# env -i keeps only what a web server would pass, and the settings that
-# send sanitizer reports where tests/run looks for them.
-sanitizer="${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} ${UBSAN_OPTIONS:+UBSAN_OPTIONS=$UBSAN_OPTIONS}"
-
-# make valgrind runs each CGI request under valgrind; tests/run fails on
-# any report it writes.
-wrapper=()
-if [ -n "${ESPHOOKS_VALGRIND:-}" ]; then
-	wrapper=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
-	    --log-file="$ESPHOOKS_VAR/log/valgrind.%p")
-fi
-
-# cgi PROGRAM BODY [ENV=VALUE...]: runs it as CGI; sets $status, $body,
-# $headers from its output.  Connects as the least-privileged writer.
-cgi() {
-	local prog=$1 input=$2
-	shift 2
-	printf '%s' "$input" | env -i PATH="$PATH" PGHOST="$PGHOST" $sanitizer \
-	    PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" PGUSER=esphooks_writer \
-	    GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST REMOTE_USER=cgi \
-	    CONTENT_LENGTH=${#input} "$@" "${wrapper[@]}" "$top/cgi-bin/$prog" \
-	    >"$scratch/cgi" 2>"$scratch/cgi.err"
-	headers=$(sed '/^\r*$/q' "$scratch/cgi" | tr -d '\r')
-	body=$(sed '1,/^\r*$/d' "$scratch/cgi")
-	status=$(printf '%s\n' "$headers" | sed -n 's/^Status: \([0-9]*\).*/\1/p')
-}
-
 reset_db
 for p in mailjet sendpulse aldeamo; do
 	cgi $p '{"event":"open","via":"cgi"}'

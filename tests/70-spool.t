@@ -66,15 +66,17 @@ like "$(cat "$ESPHOOKS_VAR/log/mailjet.log")" "damaged bytes at offset" \
 # come from the environment, with --replay as the companion.
 cgispool=$scratch/cgispool
 mkdir "$cgispool"
-cgi() {
-	printf '%s' "$2" | env -i PATH="$PATH" PGHOST="$PGHOST" \
-	    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} \
-	    ${UBSAN_OPTIONS:+UBSAN_OPTIONS=$UBSAN_OPTIONS} \
-	    PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" PGUSER=esphooks_writer \
-	    ESPHOOKS_SPOOL="$cgispool" GATEWAY_INTERFACE=CGI/1.1 \
-	    REQUEST_METHOD=POST REMOTE_USER=cgi CONTENT_LENGTH=${#2} \
-	    "$top/cgi-bin/$1" --db-timeout 300 >"$scratch/cgi" 2>"$scratch/cgi.err"
-	body=$(sed '1,/^\r*$/d' "$scratch/cgi")
+# spooled_cgi PROGRAM BODY [ENV=VALUE...]: the CGI program with its spool
+# named in the environment, as a web server passes it, and a short timeout.
+spooled_cgi() {
+	cgi "$1" "$2" ESPHOOKS_SPOOL="$cgispool" "${@:3}" -- --db-timeout 300
+}
+# replay: the --replay companion on the CGI spool, in the background.
+replay() {
+	env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+	    PGUSER=esphooks_writer "$top/cgi-bin/aldeamo" --replay \
+	    --spool "$cgispool" 2>>"$scratch/replay.err" &
+	replayer=$!
 }
 psql -X -q -c "BEGIN; LOCK TABLE aldeamo IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null &
 locker=$!
@@ -82,16 +84,13 @@ for _ in $(seq 100); do
 	[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'aldeamo'::regclass AND granted")" -gt 0 ] && break
 	sleep 0.1
 done
-cgi aldeamo '{"event":"open","m":"slow"}'
+spooled_cgi aldeamo '{"event":"open","m":"slow"}'
 is "$body" '{"received":1,"stored":0,"duplicates":0,"spooled":1}' \
     "a database slower than --db-timeout: spooled"
 like "$(cat "$scratch/cgi.err")" "within 300 ms" "the log says it timed out"
 wait "$locker"
 is "$(marker_count slow)" 0 "nothing stored yet: CGI mode does not replay"
-env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
-    PGUSER=esphooks_writer "$top/cgi-bin/aldeamo" --replay --spool "$cgispool" \
-    2>"$scratch/replay.err" &
-replayer=$!
+replay
 for _ in $(seq 100); do
 	[ "$(marker_count slow)" = 1 ] && break
 	sleep 0.1
@@ -107,7 +106,8 @@ is "$(ls "$cgispool" | grep -v '\.lock$')" "" "its spool is empty"
 # dedup key of the tenth makes the replay wait there; the replayer is
 # killed; once the transaction is gone a new one finishes the file.
 for i in $(seq 30); do
-	PGHOST=/nonexistent cgi aldeamo "{\"event\":\"open\",\"m\":\"k$i\",\"who\":\"resume\"}"
+	spooled_cgi aldeamo "{\"event\":\"open\",\"m\":\"k$i\",\"who\":\"resume\"}" \
+	    PGHOST=/nonexistent
 done
 is "$body" '{"received":1,"stored":0,"duplicates":0,"spooled":1}' \
     "thirty POSTs spooled with no database"
@@ -117,10 +117,7 @@ for _ in $(seq 100); do
 	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; INSERT INTO aldeamo%'")" = 1 ] && break
 	sleep 0.1
 done
-env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
-    PGUSER=esphooks_writer "$top/cgi-bin/aldeamo" --replay --spool "$cgispool" \
-    2>>"$scratch/replay.err" &
-replayer=$!
+replay
 for _ in $(seq 100); do
 	[ "$(sql "SELECT count(*) FROM pg_locks WHERE NOT granted")" -gt 0 ] && break
 	sleep 0.1
@@ -132,10 +129,7 @@ ok "$([ "$((10#$pos))" -gt 0 ]; echo $?)" "its position is saved ($((10#$pos)))"
 kill -KILL "$replayer"
 wait "$replayer" 2>/dev/null
 wait "$blocker"
-env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
-    PGUSER=esphooks_writer "$top/cgi-bin/aldeamo" --replay --spool "$cgispool" \
-    2>>"$scratch/replay.err" &
-replayer=$!
+replay
 for _ in $(seq 100); do
 	[ "$(sql "SELECT count(*) FROM aldeamo WHERE raw->>'who' = 'resume'")" = 30 ] && break
 	sleep 0.1
