@@ -145,7 +145,8 @@ valgrind:
 
 # Loopback only, bounded, its own stack (bench/run); timings are
 # printed, never asserted.  wrk is installed when missing.
-bench: deps
+# One deps run: the stack's packages and wrk together.
+bench:
 	ESPHOOKS_EXTRA_PACKAGES=wrk deploy/stack.sh deps
 	$(MAKE) all $(B)/bench/copybench
 	bench/run
