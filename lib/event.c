@@ -1,5 +1,5 @@
 /*
- * event.c - provider events to JSON records, through column tables.
+ * event.c - provider events to column arrays, through column tables.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,10 +15,21 @@
 #include "event.h"
 #include "limits.h"
 #include "payload.h"
+#include "pgarray.h"
 #include "tstamp.h"
+
+/*
+ * Column buffers larger than this are freed after their batch, as
+ * request.c does with bodies, so that one 16 MiB batch does not keep a
+ * worker's memory high (SPEC §7: 8 MiB).
+ */
+#define EVENTS_KEEP_MAX (1024 * 1024)
 
 struct events {
 	struct json_tokener	*tok;
+	struct buf		*cols;	/* one array literal per parameter */
+	size_t			 ncols;
+	struct buf		 value;	/* one converted value */
 };
 
 /* Minutes east of UTC of naive timestamps; see event_set_local_offset. */
@@ -38,26 +49,22 @@ conv_text_fn(struct buf *out, struct json_object *v, const struct provider *p)
 	(void)p;
 	switch (json_object_get_type(v)) {
 	case json_type_string:
-		buf_add_json_string(out, json_object_get_string(v),
+		buf_add(out, json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v));
 		return 1;
 	case json_type_int:
 	case json_type_double:
-	case json_type_boolean: {
+	case json_type_boolean:
 		/* json-c prints ints exactly and doubles as they were sent. */
-		const char *s = json_object_to_json_string_ext(v,
-		    JSON_C_TO_STRING_PLAIN);
-		buf_add_json_string(out, s, strlen(s));
+		buf_adds(out, json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN));
 		return 1;
-	}
 	case json_type_object:
-	case json_type_array: {
+	case json_type_array:
 		/* Aldeamo's "response" is a string or an array of objects. */
-		const char *s = json_object_to_json_string_ext(v,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		buf_add_json_string(out, s, strlen(s));
+		buf_adds(out, json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return 1;
-	}
 	default:
 		return 0;
 	}
@@ -87,7 +94,7 @@ conv_lower_fn(struct buf *out, struct json_object *v, const struct provider *p)
 	 * the database's collation and make the key differ between hosts.
 	 */
 	start = out->len;
-	buf_add_json_string(out, s, len);
+	buf_add(out, s, len);
 	for (i = start; i < out->len; i++)
 		if (out->data[i] >= 'A' && out->data[i] <= 'Z')
 			out->data[i] = (char)(out->data[i] - 'A' + 'a');
@@ -179,7 +186,7 @@ conv_bool_fn(struct buf *out, struct json_object *v, const struct provider *p)
 	return 1;
 }
 
-/* Writes t as an ISO 8601 UTC string; 0 (nothing written) if absurd. */
+/* Writes t as an ISO 8601 UTC time; 0 (nothing written) if absurd. */
 static int
 add_time(struct buf *out, int64_t t)
 {
@@ -187,7 +194,7 @@ add_time(struct buf *out, int64_t t)
 
 	if (tstamp_format(t, ts) == -1)
 		return 0;
-	buf_add_json_string(out, ts, strlen(ts));
+	buf_adds(out, ts);
 	return 1;
 }
 
@@ -224,7 +231,7 @@ conv_inet_fn(struct buf *out, struct json_object *v, const struct provider *p)
 	/* inet_pton accepts exactly the plain forms PostgreSQL's inet does. */
 	if (inet_pton(AF_INET, s, addr) != 1 && inet_pton(AF_INET6, s, addr) != 1)
 		return 0;
-	buf_add_json_string(out, s, strlen(s));
+	buf_adds(out, s);
 	return 1;
 }
 
@@ -381,47 +388,51 @@ event_smtp_code(const char *s)
 
 /* ---- records ------------------------------------------------------- */
 
-void
-events_record(struct buf *out, const struct provider *p,
+size_t
+events_nparams(const struct provider *p)
+{
+	return EVENTS_FIXED + p->ncolumns;
+}
+
+/* Appends v through conv to the array col, or NULL when it has none. */
+static void
+events_value(struct events *e, struct buf *col, struct json_object *v,
+    const struct conv *conv, const struct provider *p)
+{
+	buf_reset(&e->value);
+	buf_add(&e->value, "", 0);	/* data is never NULL below */
+	if (v == NULL || !conv->fn(&e->value, v, p) ||
+	    pgarray_add(col, e->value.data, e->value.len) == -1)
+		pgarray_add_null(col);
+}
+
+/* Appends one parsed event, whose JSON text is raw, to the arrays. */
+static void
+events_add(struct events *e, const struct provider *p,
     struct json_object *ev, const char *raw, size_t rawlen)
 {
 	static const char *const event_key[] = { "event", NULL };
 	struct verdict vd = { "unknown", -1 };
+	struct buf *col = e->cols;
 	struct json_object *v;
 	const char *pev = NULL;
 	size_t i;
 
-	buf_adds(out, "{\"provider_event\":");
 	v = event_field(ev, event_key);
-	if (v == NULL || !conv_text.fn(out, v, p))
-		buf_adds(out, "null");
-	else if (json_object_is_type(v, json_type_string))
+	events_value(e, col++, v, &conv_text, p);
+	if (v && json_object_is_type(v, json_type_string))
 		pev = json_object_get_string(v);
 	p->classify(ev, pev, &vd);
-	buf_adds(out, ",\"event\":");
-	buf_add_json_string(out, vd.event, strlen(vd.event));
-	buf_adds(out, ",\"hard_bounce\":");
-	buf_adds(out, vd.hard_bounce < 0 ? "null" :
-	    vd.hard_bounce ? "true" : "false");
-	/*
-	 * A column without a value is left out, not written as null: the
-	 * database reads an absent key as NULL, and a batch's statement
-	 * time grows with the size of its records.
-	 */
-	for (i = 0; i < p->ncolumns; i++) {
-		const struct column *c = &p->columns[i];
-		size_t mark = out->len;
-
-		buf_addch(out, ',');
-		buf_add_json_string(out, c->name, strlen(c->name));
-		buf_addch(out, ':');
-		v = event_field(ev, c->keys);
-		if (v == NULL || !c->conv->fn(out, v, p))
-			buf_setlen(out, mark);
-	}
-	buf_adds(out, ",\"raw\":");
-	buf_add(out, raw, rawlen);
-	buf_addch(out, '}');
+	pgarray_add(col++, vd.event, strlen(vd.event));
+	if (vd.hard_bounce < 0)
+		pgarray_add_null(col++);
+	else
+		pgarray_add(col++, vd.hard_bounce ? "true" : "false",
+		    vd.hard_bounce ? 4 : 5);
+	for (i = 0; i < p->ncolumns; i++)
+		events_value(e, col++, event_field(ev, p->columns[i].keys),
+		    p->columns[i].conv, p);
+	pgarray_add(col, raw, rawlen);	/* events_build checked for NUL */
 }
 
 struct events *
@@ -429,6 +440,7 @@ events_new(void)
 {
 	struct events *e = xmalloc(sizeof *e);
 
+	memset(e, 0, sizeof *e);
 	/* One more level than the scanner allows: it has checked already. */
 	e->tok = json_tokener_new_ex(LIMIT_DEPTH + 1);
 	if (e->tok == NULL) {
@@ -441,9 +453,15 @@ events_new(void)
 void
 events_free(struct events *e)
 {
+	size_t k;
+
 	if (e == NULL)
 		return;
 	json_tokener_free(e->tok);
+	for (k = 0; k < e->ncols; k++)
+		buf_release(&e->cols[k]);
+	free(e->cols);
+	buf_release(&e->value);
 	free(e);
 }
 
@@ -453,27 +471,41 @@ events_build(struct events *e, struct buf *out, const struct provider *p,
 {
 	struct json_object *ev;
 	const char *raw;
-	size_t i, len;
+	size_t i, k, len, n = events_nparams(p);
 
-	buf_addch(out, '[');
+	if (e->ncols < n) {
+		e->cols = xrealloc(e->cols, n * sizeof *e->cols);
+		memset(e->cols + e->ncols, 0, (n - e->ncols) * sizeof *e->cols);
+		e->ncols = n;
+	}
+	for (k = 0; k < n; k++) {
+		if (e->cols[k].cap > EVENTS_KEEP_MAX)
+			buf_release(&e->cols[k]);
+		buf_reset(&e->cols[k]);
+		pgarray_open(&e->cols[k]);
+	}
 	for (i = 0; i < pl->nspans; i++) {
 		raw = body + pl->spans[i].off;
 		len = pl->spans[i].len;
 		json_tokener_reset(e->tok);
 		ev = json_tokener_parse_ex(e->tok, raw, (int)len);
-		if (ev == NULL || !json_object_is_type(ev, json_type_object)) {
+		if (ev == NULL || !json_object_is_type(ev, json_type_object) ||
+		    memchr(raw, '\0', len) != NULL) {
 			/* The scanner let through what json-c refuses. */
 			snprintf(err, errlen, "event %zu at byte %zu: %s", i,
-			    pl->spans[i].off, json_tokener_error_desc(
-			    json_tokener_get_error(e->tok)));
+			    pl->spans[i].off, ev == NULL ?
+			    json_tokener_error_desc(json_tokener_get_error(
+			    e->tok)) : "not a JSON object without NUL bytes");
 			json_object_put(ev);
 			return -1;
 		}
-		if (i)
-			buf_addch(out, ',');
-		events_record(out, p, ev, raw, len);
+		events_add(e, p, ev, raw, len);
 		json_object_put(ev);
 	}
-	buf_addch(out, ']');
+	/* Each array with its NUL: the parameters, as store.c splits them. */
+	for (k = 0; k < n; k++) {
+		pgarray_close(&e->cols[k]);
+		buf_add(out, e->cols[k].data, e->cols[k].len + 1);
+	}
 	return 0;
 }

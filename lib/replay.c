@@ -36,7 +36,6 @@ struct replay {
 	size_t		 pos;		/* where the next frame starts */
 	int		 posfd;		/* the .pos file */
 	struct buf	 meta;		/* scratch for spool_parse() */
-	struct buf	 records;	/* the records, NUL-terminated */
 	long		 requests, events, stored, refused, damaged;
 };
 
@@ -93,13 +92,11 @@ replay_one(struct replay *r, const char *payload, size_t len)
 		r->damaged += (long)len;
 		return FILE_DONE;
 	}
-	buf_reset(&r->records);
-	buf_add(&r->records, rec.records, rec.records_len);
 	rq.request_id = rec.request_id;
 	rq.remote_user = rec.remote_user;
 	rq.received_at = rec.received_at;
-	switch (store_events(r->store, &rq, rec.nevents, r->records.data,
-	    &stored, err, sizeof err)) {
+	switch (store_events(r->store, &rq, rec.nevents, rec.records,
+	    rec.records_len, &stored, err, sizeof err)) {
 	case STORE_OK:
 		r->requests++;
 		r->events += (long)rec.nevents;
@@ -192,7 +189,6 @@ out:
 	if (fd != -1)
 		close(fd);
 	buf_release(&r.meta);
-	buf_release(&r.records);
 	free(pospath);
 	return rs;
 }

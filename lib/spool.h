@@ -15,7 +15,10 @@
  * where L is the payload length, P the CRC-32C of the payload and H the
  * CRC-32C of everything before it in the header, all 8 hex digits.  The
  * payload is one line of JSON with the request's facts, a newline, and
- * the records text exactly as store_events() takes it.  Byte 0xff never
+ * the records exactly as store_events() takes them (version 2: the
+ * insert's NUL-terminated array literals, event.h; version 1 held a JSON
+ * array of records and was never released, so its frames read as
+ * damaged).  Byte 0xff never
  * occurs in UTF-8, which the records are (payload.c repairs the body),
  * so after damage (a torn write, a bad sector) the reader finds the next
  * frame by its magic and a frame that passes both checks is genuine.
@@ -26,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOOL_MAGIC	"\377ESPOOL1"	/* 1: the format's version */
+#define SPOOL_MAGIC	"\377ESPOOL2"	/* 2: the format's version */
 #define SPOOL_MAGIC_LEN	8
 #define SPOOL_HEADER_LEN 35	/* magic, 3 x 8 hex digits, 2 spaces, \n */
 
@@ -40,7 +43,7 @@ struct spool_record {
 	const char	*remote_user;	/* may be NULL */
 	const char	*received_at;	/* when the POST came, UTC text */
 	size_t		 nevents;
-	const char	*records;	/* the JSON array of records */
+	const char	*records;	/* as events_build() wrote them */
 	size_t		 records_len;
 };
 

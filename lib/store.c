@@ -15,6 +15,9 @@
 #include "store.h"
 #include "tstamp.h"
 
+/* $1..$5 of the insert: the request's facts; the arrays follow. */
+#define STORE_REQUEST_PARAMS	5
+
 /* Used when neither conninfo nor PGCONNECT_TIMEOUT says otherwise. */
 #define STORE_CONNECT_TIMEOUT "5"
 /*
@@ -29,6 +32,9 @@ struct store {
 	const struct provider	*p;
 	char			*conninfo;	/* owned; may be NULL */
 	char			*insert_sql;	/* owned */
+	const char		**params;	/* owned array, borrowed strings:
+						   the insert's parameters */
+	int			 nparams;
 	PGconn			*conn;		/* NULL when not connected */
 	int			 timeout_ms;	/* for each statement */
 	int64_t			 retry_at;	/* no connection before this
@@ -41,28 +47,34 @@ static const char reject_sql[] =
     "VALUES ($1, $2, $3, $4, $5)";
 
 /*
- * The insert for provider p: the request row, then the events typed by
- * json_to_recordset() from the records that event.c wrote (json, not
- * jsonb: only raw needs jsonb's parse, and a batch's time is mostly
- * parsing), skipping
+ * The insert for provider p: the request row, then the events zipped
+ * back into rows by unnest() from the typed arrays that event.c wrote
+ * (one parameter per column: the server parses each array in one pass,
+ * where json_to_recordset() built a hash table per record), skipping
  * those whose dedup_key (a digest of the raw event, computed by the
- * table itself) is already there.  Rows are inserted in the order of
- * the batch, so the id order is the order the provider sent.  Column
- * names come from the compiled-in provider table, never from input.
+ * table itself) is already there.  unnest() yields the rows in the
+ * order of the batch, so the id order is the order the provider sent.
+ * Column names come from the compiled-in provider table, never from
+ * input.
  */
 static char *
 store_insert_sql(const struct provider *p)
 {
-	struct buf sql = BUF_INIT, defs = BUF_INIT, cols = BUF_INIT;
+	struct buf sql = BUF_INIT, args = BUF_INIT, cols = BUF_INIT;
+	int param = STORE_REQUEST_PARAMS + 1;
 	size_t i;
 
 	buf_adds(&cols, "provider_event, event, hard_bounce");
-	buf_adds(&defs, "provider_event text, event text, hard_bounce boolean");
+	buf_addf(&args, "$%d::text[], $%d::text[], $%d::boolean[]", param,
+	    param + 1, param + 2);
+	param += 3;
 	for (i = 0; i < p->ncolumns; i++) {
 		buf_addf(&cols, ", %s", p->columns[i].name);
-		buf_addf(&defs, ", %s %s", p->columns[i].name,
+		buf_addf(&args, ", $%d::%s[]", param++,
 		    p->columns[i].conv->sqltype);
 	}
+	buf_adds(&cols, ", raw");
+	buf_addf(&args, ", $%d::jsonb[]", param);
 	buf_addf(&sql,
 	    "WITH req AS ("
 	    " INSERT INTO webhook_request"
@@ -72,14 +84,14 @@ store_insert_sql(const struct provider *p)
 	    " CASE WHEN $4::timestamptz IS NOT NULL THEN now() END)"
 	    " RETURNING id, received_at),"
 	    " ins AS ("
-	    " INSERT INTO %s (request, received_at, %s, raw)"
-	    " SELECT req.id, req.received_at, %s, r.raw"
-	    " FROM req, json_to_recordset($6::json) AS r(%s, raw jsonb)"
+	    " INSERT INTO %s (request, received_at, %s)"
+	    " SELECT req.id, req.received_at, r.*"
+	    " FROM req, unnest(%s) AS r(%s)"
 	    " ON CONFLICT (dedup_key) DO NOTHING"
 	    " RETURNING 1)"
 	    " SELECT count(*) FROM ins",
-	    p->name, cols.data, cols.data, defs.data);
-	buf_release(&defs);
+	    p->name, cols.data, args.data, cols.data);
+	buf_release(&args);
 	buf_release(&cols);
 	return buf_detach(&sql, NULL);
 }
@@ -93,6 +105,8 @@ store_new(const struct provider *p, const char *conninfo)
 	s->p = p;
 	s->conninfo = conninfo ? xstrdup(conninfo) : NULL;
 	s->insert_sql = store_insert_sql(p);
+	s->nparams = STORE_REQUEST_PARAMS + (int)events_nparams(p);
+	s->params = xmalloc((size_t)s->nparams * sizeof *s->params);
 	s->conn = NULL;
 	s->timeout_ms = STORE_TIMEOUT_MS;
 	return s;
@@ -120,6 +134,7 @@ store_free(struct store *s)
 	store_disconnect(s);
 	free(s->conninfo);
 	free(s->insert_sql);
+	free(s->params);
 	free(s);
 }
 
@@ -283,24 +298,48 @@ store_run(struct store *s, const char *name, int n, const char *const *values,
 	return store_finish(s, resp, err, errlen);
 }
 
+/*
+ * Points the array parameters at the NUL-terminated arrays of records.
+ * Returns 0, or -1 when records does not hold exactly as many as the
+ * insert takes (a spool record of another program, say).
+ */
+static int
+store_split(struct store *s, const char *records, size_t len)
+{
+	const char *p = records, *end = records + len, *nul;
+	int k;
+
+	for (k = STORE_REQUEST_PARAMS; k < s->nparams; k++) {
+		if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			return -1;
+		s->params[k] = p;
+		p = nul + 1;
+	}
+	return p == end ? 0 : -1;
+}
+
 enum store_status
 store_events(struct store *s, const struct store_request *rq,
-    size_t nevents, const char *records, long *stored, char *err,
-    size_t errlen)
+    size_t nevents, const char *records, size_t records_len, long *stored,
+    char *err, size_t errlen)
 {
 	enum store_status st = STORE_UNAVAILABLE;
-	const char *params[6];
+	const char **params = s->params;
 	char count[24];
 	PGresult *res = NULL;
 	int attempt, reprepare, rc;
 
+	if (store_split(s, records, records_len) == -1) {
+		snprintf(err, errlen, "the records are not %d arrays for %s",
+		    s->nparams - STORE_REQUEST_PARAMS, s->p->name);
+		return STORE_REFUSED;
+	}
 	snprintf(count, sizeof count, "%zu", nevents);
 	params[0] = s->p->name;
 	params[1] = rq->request_id;
 	params[2] = rq->remote_user;
 	params[3] = rq->received_at;
 	params[4] = count;
-	params[5] = records;
 	snprintf(err, errlen, "no connection to PostgreSQL");
 	/*
 	 * Two attempts: the connection may have died while idle (the
@@ -311,8 +350,8 @@ store_events(struct store *s, const struct store_request *rq,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (store_connect(s) == -1)
 			break;
-		rc = store_run(s, "insert_events", 6, params, NULL, NULL, &res,
-		    err, errlen);
+		rc = store_run(s, "insert_events", s->nparams, params, NULL,
+		    NULL, &res, err, errlen);
 		if (rc == STORE_TIMEOUT)
 			break;
 		if (rc == STORE_BROKEN)

@@ -50,15 +50,15 @@ void			 store_set_timeout(struct store *, int ms);
 /* Connects and prepares if not connected.  Returns 0 or -1 (logged). */
 int			 store_connect(struct store *);
 /*
- * Inserts nevents events given as the JSON array of records built by
- * events_build().  On STORE_OK, *stored is how many were new (the rest
+ * Inserts nevents events given as the records events_build() wrote
+ * (records_len bytes: NUL-terminated arrays).  On STORE_OK, *stored is how many were new (the rest
  * were duplicates).  A connection found broken is reopened once before
  * giving up.  err receives a reason for logs on failure.
  */
 enum store_status	 store_events(struct store *,
 			    const struct store_request *, size_t nevents,
-			    const char *records, long *stored, char *err,
-			    size_t errlen);
+			    const char *records, size_t records_len,
+			    long *stored, char *err, size_t errlen);
 /* Keeps a refused body for inspection; best effort, failures logged. */
 void			 store_reject(struct store *,
 			    const struct store_request *, const char *error,

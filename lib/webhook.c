@@ -30,7 +30,7 @@ struct webhook {
 	struct events		*events;
 	struct payload		 payload;
 	struct buf		 original;	/* the body before repairs */
-	struct buf		 records;	/* JSON records for the insert */
+	struct buf		 records;	/* the insert's arrays (event.h) */
 };
 
 struct webhook *
@@ -196,8 +196,8 @@ webhook_handle(struct webhook *w, struct request *r)
 		return;
 	}
 
-	switch (store_events(w->store, &rq, n, w->records.data, &stored, err,
-	    sizeof err)) {
+	switch (store_events(w->store, &rq, n, w->records.data,
+	    w->records.len, &stored, err, sizeof err)) {
 	case STORE_OK:
 		snprintf(reply, sizeof reply,
 		    "{\"received\":%zu,\"stored\":%ld,\"duplicates\":%ld}",
