@@ -347,8 +347,9 @@ spool_parse(const char *payload, size_t len, struct spool_record *rec,
 	int bad = 0;
 
 	memset(rec, 0, sizeof *rec);
+	/* The records: array literals, each ending with its NUL. */
 	if (nl == NULL || metalen < len + 1 || nl + 1 == payload + len ||
-	    nl[1] != '[')
+	    nl[1] != '{' || payload[len - 1] != '\0')
 		return -1;
 	if ((tok = json_tokener_new()) == NULL)
 		return -1;
