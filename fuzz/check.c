@@ -127,3 +127,20 @@ check_jsonb_text(const char *what, const char *text, size_t len)
 		i += 6;
 	}
 }
+
+void
+check_utf8(const char *what, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	uint32_t cp;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if ((n = utf8_decode(s + i, len - i, &cp)) == 0)
+			fuzz_fail("%s: invalid UTF-8 at byte %zu (0x%02x)",
+			    what, i, s[i]);
+		if (cp == 0)
+			fuzz_fail("%s: NUL byte at byte %zu", what, i);
+		i += n;
+	}
+}

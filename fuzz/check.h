@@ -22,5 +22,10 @@ void	fuzz_fail(const char *fmt, ...)
  * purpose, so that one mistake is not copied into both.
  */
 void	check_jsonb_text(const char *what, const char *s, size_t len);
+/*
+ * Fails unless s (len bytes) is valid UTF-8 without a NUL byte: text
+ * PostgreSQL's text and array input take in a UTF-8 database.
+ */
+void	check_utf8(const char *what, const char *s, size_t len);
 
 #endif

@@ -6,12 +6,20 @@
  *
  * When the scan accepts a body, events_build() must accept it too (the
  * scanner promises json-c reads every span), and what it writes must be
- * what store.c hands to json_to_recordset(): one JSON array, parsed
- * to its last byte, holding one record per event, each with the fixed
- * keys, only columns of the table (none null: those are left out) and
- * the raw event as sent, in text jsonb takes.
+ * what store.c splits into the insert's parameters: events_nparams()
+ * array literals, each ending with a NUL byte, the last one at the end
+ * of the records.  Each array, read back with pgarray_next() as the
+ * database's array_in() reads it, holds one element per event and
+ * nothing after; no element holds a NUL byte, every element is valid
+ * UTF-8 and text its column's type takes (jsonb ones in text jsonb
+ * takes); "event" is never NULL; raw is never NULL and is the event's
+ * text as sent (after the scanner's repairs), byte for byte.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +30,7 @@
 #include "event.h"
 #include "limits.h"
 #include "payload.h"
+#include "pgarray.h"
 #include "providers.h"
 
 #ifndef FUZZ_PROVIDER
@@ -31,14 +40,21 @@
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* The arrays before the table's columns (event.h); raw comes last. */
+static const char *const fixed_name[] = {
+	"provider_event", "event", "hard_bounce"
+};
+static const char *const fixed_type[] = { "text", "text", "boolean" };
+#define NFIXED	(sizeof fixed_name / sizeof fixed_name[0])
+
 static struct events		*events;
 /*
- * Records nest the raw event two levels down (array, record); the
- * event itself may be LIMIT_DEPTH deep, and event.c gives json-c one
- * level more than that.  json_tokener_parse() would stop at 32.
+ * An event may be LIMIT_DEPTH deep, and event.c gives json-c one level
+ * more than that; json_tokener_parse() would stop at 32.  Reads raw and
+ * the jsonb columns, which are parts of an event.
  */
-static struct json_tokener	*out_tok;
 static struct json_tokener	*raw_tok;
+static struct buf		 value;	/* one element, reused */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -48,55 +64,187 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* What server_main() does before the first request. */
 	event_set_local_offset(FUZZ_PROVIDER.local_offset_min);
 	events = events_new();
-	out_tok = json_tokener_new_ex(LIMIT_DEPTH + 3);
 	raw_tok = json_tokener_new_ex(LIMIT_DEPTH + 1);
-	if (events == NULL || out_tok == NULL || raw_tok == NULL)
+	if (events == NULL || raw_tok == NULL)
 		abort();
+	/* The order of the arrays this target reads is event.h's. */
+	if (events_nparams(&FUZZ_PROVIDER) !=
+	    NFIXED + FUZZ_PROVIDER.ncolumns + 1)
+		fuzz_fail("%zu arrays for %zu columns",
+		    events_nparams(&FUZZ_PROVIDER), FUZZ_PROVIDER.ncolumns);
 	return 0;
 }
 
+/* Fails unless s is JSON that jsonb takes: an object, or an array too. */
 static void
-check_record(struct json_object *rec, size_t i, const char *body,
-    const struct payload_span *sp)
+check_json(const char *what, const char *s, size_t len, int object_only)
 {
-	static const char *const fixed[] = {
-		"provider_event", "event", "hard_bounce", "raw"
-	};
-	const struct provider *p = &FUZZ_PROVIDER;
-	struct json_object *v, *ev;
-	size_t k;
+	struct json_object *o;
 
-	if (!json_object_is_type(rec, json_type_object))
-		fuzz_fail("record %zu is not an object", i);
-	for (k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
-		if (!json_object_object_get_ex(rec, fixed[k], NULL))
-			fuzz_fail("record %zu has no \"%s\"", i, fixed[k]);
-	/* Columns without a value are left out, never null. */
-	json_object_object_foreach(rec, key, val) {
-		for (k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
-			if (strcmp(key, fixed[k]) == 0)
-				break;
-		if (k < sizeof fixed / sizeof fixed[0])
-			continue;
-		for (k = 0; k < p->ncolumns; k++)
-			if (strcmp(key, p->columns[k].name) == 0)
-				break;
-		if (k == p->ncolumns)
-			fuzz_fail("record %zu has an unknown key \"%s\"", i,
-			    key);
-		if (val == NULL)
-			fuzz_fail("record %zu: column \"%s\" is null", i, key);
-	}
-	v = json_object_object_get(rec, "event");
-	if (!json_object_is_type(v, json_type_string))
-		fuzz_fail("record %zu: \"event\" is not a string", i);
-
-	/* raw is the event as sent (after the scanner's repairs). */
+	check_jsonb_text(what, s, len);
 	json_tokener_reset(raw_tok);
-	ev = json_tokener_parse_ex(raw_tok, body + sp->off, (int)sp->len);
-	if (!json_object_equal(ev, json_object_object_get(rec, "raw")))
-		fuzz_fail("record %zu: \"raw\" differs from the event", i);
-	json_object_put(ev);
+	o = json_tokener_parse_ex(raw_tok, s, (int)len);
+	if (o == NULL)
+		fuzz_fail("%s is not JSON: %s", what, json_tokener_error_desc(
+		    json_tokener_get_error(raw_tok)));
+	if (json_tokener_get_parse_end(raw_tok) != len)
+		fuzz_fail("%s: JSON ends at byte %zu of %zu", what,
+		    json_tokener_get_parse_end(raw_tok), len);
+	if (!json_object_is_type(o, json_type_object) &&
+	    (object_only || !json_object_is_type(o, json_type_array)))
+		fuzz_fail("%s is not a JSON %s", what,
+		    object_only ? "object" : "object or array");
+	json_object_put(o);
+}
+
+/* Fails unless s is an integer's decimal text within [min, max]. */
+static void
+check_integer(const char *what, const char *s, long long min,
+    long long max)
+{
+	const char *d = s + (*s == '-');
+	char *end;
+	long long n;
+
+	/* As %PRId64 writes it: no sign but '-', no leading zero. */
+	if (*d < '0' || *d > '9' || (*d == '0' && d[1] != '\0'))
+		fuzz_fail("%s is not an integer: \"%s\"", what, s);
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno == ERANGE || *end != '\0' || n < min || n > max)
+		fuzz_fail("%s is not an integer in range: \"%s\"", what, s);
+}
+
+/* The value of the n decimal digits at s, which check_time() checked. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0)
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+/* Fails unless s is "YYYY-MM-DDTHH:MM:SSZ", a real UTC time (tstamp.h). */
+static void
+check_time(const char *what, const char *s, size_t len)
+{
+	static const char shape[] = "0000-00-00T00:00:00Z";
+	static const int mdays[] = {
+		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	int y, mon, d;
+	size_t i;
+
+	if (len != sizeof shape - 1)
+		fuzz_fail("%s is not a time: \"%s\"", what, s);
+	for (i = 0; i < len; i++)
+		if (shape[i] == '0' ? s[i] < '0' || s[i] > '9' :
+		    s[i] != shape[i])
+			fuzz_fail("%s is not a time: \"%s\"", what, s);
+	y = digits(s, 4);
+	mon = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	if (y < 1 || mon < 1 || mon > 12 || d < 1 || d > mdays[mon - 1] ||
+	    (mon == 2 && d == 29 && (y % 4 != 0 ||
+	    (y % 100 == 0 && y % 400 != 0))) || digits(s + 11, 2) > 23 ||
+	    digits(s + 14, 2) > 59 || digits(s + 17, 2) > 59)
+		fuzz_fail("%s is not a real time: \"%s\"", what, s);
+}
+
+/*
+ * Fails unless s (NUL-terminated, len bytes) is text the input function
+ * of type reads as it is: one value that does not take the database's
+ * statement down with the whole batch.  A type without a check fails,
+ * so that a new converter brings its check here.
+ */
+static void
+check_value(const char *what, const char *type, const char *s, size_t len)
+{
+	unsigned char addr[16];
+	char *end;
+	double d;
+
+	check_utf8(what, s, len);
+	if (strcmp(type, "text") == 0)
+		return;
+	if (strcmp(type, "jsonb") == 0)
+		check_json(what, s, len, 0);
+	else if (strcmp(type, "boolean") == 0) {
+		if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+			fuzz_fail("%s is not a boolean: \"%s\"", what, s);
+	} else if (strcmp(type, "bigint") == 0)
+		check_integer(what, s, INT64_MIN, INT64_MAX);
+	else if (strcmp(type, "smallint") == 0)
+		check_integer(what, s, INT16_MIN, INT16_MAX);
+	else if (strcmp(type, "timestamptz") == 0)
+		check_time(what, s, len);
+	else if (strcmp(type, "inet") == 0) {
+		if (inet_pton(AF_INET, s, addr) != 1 &&
+		    inet_pton(AF_INET6, s, addr) != 1)
+			fuzz_fail("%s is not an address: \"%s\"", what, s);
+	} else if (strcmp(type, "double precision") == 0) {
+		d = strtod(s, &end);
+		if (end == s || *end != '\0' || !isfinite(d))
+			fuzz_fail("%s is not a finite number: \"%s\"", what, s);
+	} else
+		fuzz_fail("%s: no check for type %s", what, type);
+}
+
+/* Array k of the records, s[0..len) without its NUL, one per event. */
+static void
+check_array(size_t k, const char *s, size_t len, const char *body,
+    const struct payload *pl)
+{
+	const struct provider *p = &FUZZ_PROVIDER;
+	const struct payload_span *sp;
+	const char *name, *type;
+	char what[128];
+	size_t pos = 0, i;
+	int israw = k == NFIXED + p->ncolumns, isnull, rc;
+
+	if (k < NFIXED) {
+		name = fixed_name[k];
+		type = fixed_type[k];
+	} else if (!israw) {
+		name = p->columns[k - NFIXED].name;
+		type = p->columns[k - NFIXED].conv->sqltype;
+	} else {
+		name = "raw";
+		type = "jsonb";
+	}
+	for (i = 0; (rc = pgarray_next(s, len, &pos, &value, &isnull)) == 1;
+	    i++) {
+		if (i == pl->nspans)
+			fuzz_fail("\"%s\" has more elements than the %zu "
+			    "events", name, pl->nspans);
+		snprintf(what, sizeof what, "\"%s\" of event %zu", name, i);
+		if (isnull) {
+			if (k == 1 || israw)
+				fuzz_fail("%s is NULL", what);
+			continue;
+		}
+		if (memchr(value.data, '\0', value.len) != NULL)
+			fuzz_fail("%s holds a NUL byte", what);
+		if (k == 1 && value.len == 0)
+			fuzz_fail("%s is empty", what);
+		if (israw) {
+			/* The event as sent, after the scanner's repairs. */
+			sp = &pl->spans[i];
+			if (value.len != sp->len ||
+			    memcmp(value.data, body + sp->off, sp->len) != 0)
+				fuzz_fail("%s differs from the event", what);
+			check_json(what, value.data, value.len, 1);
+		} else
+			check_value(what, type, value.data, value.len);
+	}
+	if (rc == -1)
+		fuzz_fail("\"%s\" is not an array literal (after %zu "
+		    "elements)", name, i);
+	if (i != pl->nspans)
+		fuzz_fail("\"%s\" has %zu elements for %zu events", name, i,
+		    pl->nspans);
 }
 
 int
@@ -104,9 +252,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct payload pl = PAYLOAD_INIT;
 	struct buf out = BUF_INIT;
-	struct json_object *all = NULL;
+	const char *part, *end, *nul;
 	char err[256], *body;
-	size_t i;
+	size_t k, n = events_nparams(&FUZZ_PROVIDER);
 
 	/* Exactly size bytes, so ASan sees a read past the body's end. */
 	if ((body = malloc(size)) == NULL)
@@ -119,25 +267,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    sizeof err) == -1)
 		fuzz_fail("events_build refused what the scanner took: %s",
 		    err);
-	check_jsonb_text("records", out.data, out.len);
-	json_tokener_reset(out_tok);
-	all = json_tokener_parse_ex(out_tok, out.data, (int)out.len);
-	if (all == NULL)
-		fuzz_fail("records are not JSON: %s", json_tokener_error_desc(
-		    json_tokener_get_error(out_tok)));
-	if (json_tokener_get_parse_end(out_tok) != out.len)
-		fuzz_fail("records end at byte %zu of %zu",
-		    json_tokener_get_parse_end(out_tok), out.len);
-	if (!json_object_is_type(all, json_type_array))
-		fuzz_fail("records are not an array");
-	if (json_object_array_length(all) != pl.nspans)
-		fuzz_fail("%zu records for %zu events",
-		    json_object_array_length(all), pl.nspans);
-	for (i = 0; i < pl.nspans; i++)
-		check_record(json_object_array_get_idx(all, i), i, body,
-		    &pl.spans[i]);
+	/* Cut as store_split() cuts them: each array up to its NUL. */
+	part = out.data;
+	end = out.data + out.len;
+	for (k = 0; k < n; k++) {
+		if ((nul = memchr(part, '\0', (size_t)(end - part))) == NULL)
+			fuzz_fail("records end inside array %zu of %zu", k, n);
+		check_array(k, part, (size_t)(nul - part), body, &pl);
+		part = nul + 1;
+	}
+	if (part != end)
+		fuzz_fail("%zu bytes after the %zu arrays",
+		    (size_t)(end - part), n);
 done:
-	json_object_put(all);
 	buf_release(&out);
 	payload_release(&pl);
 	free(body);

@@ -10,7 +10,9 @@
  * of lib/spool.h checked: the walk always advances and ends exactly at
  * the end; a good frame's payload lies inside it; a parsed payload has
  * NUL-terminated strings inside the caller's buffer, records inside
- * the payload starting with '[', and 1 to LIMIT_EVENTS events.
+ * the payload that end it and look like what events_build() writes
+ * (an array literal first, a NUL byte last), and 1 to LIMIT_EVENTS
+ * events.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,9 +51,12 @@ parse(const char *payload, size_t len)
 		check_string("remote_user", rec.remote_user, meta, len + 1);
 		check_string("received_at", rec.received_at, meta, len + 1);
 		if (rec.records < payload || rec.records_len == 0 ||
-		    rec.records + rec.records_len != payload + len ||
-		    rec.records[0] != '[')
+		    rec.records + rec.records_len != payload + len)
 			fuzz_fail("records outside the payload");
+		/* store_split() needs the NUL that ends the last array. */
+		if (rec.records[0] != '{' ||
+		    rec.records[rec.records_len - 1] != '\0')
+			fuzz_fail("records are not NUL-terminated arrays");
 		if (rec.nevents < 1 || rec.nevents > LIMIT_EVENTS)
 			fuzz_fail("%zu events", rec.nevents);
 	}

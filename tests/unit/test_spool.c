@@ -1,6 +1,7 @@
 /*
  * test_spool.c - the spool's file format without a database: records
- * written by spool_append() read back field for field, and every kind
+ * written by spool_append() read back field for field (the insert's
+ * arrays byte for byte, NUL bytes included), and every kind
  * of damage (a flipped byte, a torn last write, garbage, a bad header)
  * skipped without losing the good frames around it.  Also rotation,
  * listing and the replayer's lock.
@@ -18,8 +19,24 @@
 
 static char dir[] = "/tmp/test_spool.XXXXXX";
 
+/*
+ * Records as events_build() writes them (event.h), here for a table
+ * without columns: provider_event, event, hard_bounce and raw, each an
+ * array literal ending with a NUL byte.  The spool keeps them as bytes;
+ * sizeof counts the string's own NUL, the last array's.
+ */
+static const char rec_open[] = "{\"open\"}\0{\"opened\"}\0{NULL}\0"
+    "{\"{\\\"event\\\":\\\"open\\\"}\"}";
+static const char rec_escapes[] = "{NULL}\0{\"unknown\"}\0{NULL}\0"
+    "{\"{\\\"s\\\":\\\"\\\\u00ff\\\\n\\\\\\\"\\\"}\"}";
+static const char rec_click[] = "{\"click\",\"open\"}\0"
+    "{\"clicked\",\"opened\"}\0{NULL,NULL}\0"
+    "{\"{\\\"event\\\":\\\"click\\\"}\",\"{\\\"event\\\":\\\"open\\\"}\"}";
+static const char rec_empty[] = "{NULL}\0{\"unknown\"}\0{NULL}\0{\"{}\"}";
+
 static void
-append(struct spool *s, const char *id, const char *user, const char *records)
+append(struct spool *s, const char *id, const char *user,
+    const char *records, size_t len, size_t nevents)
 {
 	struct spool_record rec;
 	char err[256] = "";
@@ -28,9 +45,9 @@ append(struct spool *s, const char *id, const char *user, const char *records)
 	rec.request_id = id;
 	rec.remote_user = user;
 	rec.received_at = "2026-11-23 10:00:00.000001+00";
-	rec.nevents = 1;
+	rec.nevents = nevents;
 	rec.records = records;
-	rec.records_len = strlen(records);
+	rec.records_len = len;
 	tap_ok(spool_append(s, &rec, err, sizeof err) == 0, "append %s %s", id,
 	    err);
 }
@@ -102,13 +119,13 @@ static void
 test_round_trip(struct spool *s, const char *path)
 {
 	struct spool_record rec;
-	const char *payload;
-	size_t len, used, plen;
+	const char *payload, *next;
+	size_t len, used, used2, plen;
 	char *data, meta[4096];
 
-	append(s, "r1", "alice", "[{\"raw\":{\"event\":\"open\"}}]");
-	append(s, "r2", NULL, "[{\"raw\":{\"s\":\"\\u00ff\\n\\\"\"}}]");
-	append(s, "r3", "bob\"\\", "[{\"raw\":{\"event\":\"click\"}}]");
+	append(s, "r1", "alice", rec_open, sizeof rec_open, 1);
+	append(s, "r2", NULL, rec_escapes, sizeof rec_escapes, 1);
+	append(s, "r3", "bob\"\\", rec_click, sizeof rec_click, 2);
 	data = slurp(path, &len);
 
 	tap_ok(spool_frame(data, len, &used, &payload, &plen) ==
@@ -121,15 +138,26 @@ test_round_trip(struct spool *s, const char *path)
 	tap_is(rec.received_at, "2026-11-23 10:00:00.000001+00",
 	    "received_at read back");
 	tap_ok(rec.nevents == 1, "event count read back");
-	tap_ok(rec.records_len == strlen("[{\"raw\":{\"event\":\"open\"}}]") &&
-	    memcmp(rec.records, "[{\"raw\":{\"event\":\"open\"}}]",
-	    rec.records_len) == 0, "records read back byte for byte");
+	tap_ok(rec.records_len == sizeof rec_open &&
+	    memcmp(rec.records, rec_open, sizeof rec_open) == 0,
+	    "records read back byte for byte, NUL bytes included");
 
-	payload = data + used;
-	tap_ok(spool_frame(payload, len - used, &used, &payload, &plen) ==
+	next = data + used;
+	tap_ok(spool_frame(next, len - used, &used2, &payload, &plen) ==
 	    SPOOL_FRAME_OK && spool_parse(payload, plen, &rec, meta,
 	    sizeof meta) == 0 && rec.remote_user == NULL,
 	    "a NULL remote user reads back as NULL");
+	tap_ok(rec.records_len == sizeof rec_escapes &&
+	    memcmp(rec.records, rec_escapes, sizeof rec_escapes) == 0,
+	    "escaped quotes and backslashes read back byte for byte");
+
+	next += used2;
+	tap_ok(spool_frame(next, len - used - used2, &used, &payload, &plen) ==
+	    SPOOL_FRAME_OK && spool_parse(payload, plen, &rec, meta,
+	    sizeof meta) == 0 && rec.nevents == 2 &&
+	    rec.records_len == sizeof rec_click &&
+	    memcmp(rec.records, rec_click, sizeof rec_click) == 0,
+	    "two events' arrays read back byte for byte");
 	free(data);
 }
 
@@ -182,30 +210,49 @@ test_damage(const char *path)
 	buf_release(&out);
 }
 
+/* A string with its length, for payloads that hold NUL bytes. */
+struct text {
+	const char	*s;
+	size_t		 len;
+};
+
+#define TEXT(lit)	{ lit, sizeof lit - 1 }
+/* One event's arrays, each with its NUL, as a payload ends. */
+#define RECORDS		"{NULL}\0{\"unknown\"}\0{NULL}\0{\"{}\"}\0"
+#define FACTS(provider, events) "{\"provider\":" provider \
+	",\"request_id\":\"r\",\"remote_user\":null," \
+	"\"received_at\":\"t\",\"events\":" events "}"
+
 static void
 test_parse_refuses(void)
 {
 	struct spool_record rec;
 	char meta[256];
-	static const char *bad[] = {
-		"no newline",
-		"{\"provider\":\"mailjet\"}\n[]",
-		"[1]\n[{}]",
-		"{\"provider\":\"m\",\"request_id\":\"r\",\"remote_user\":null,"
-		    "\"received_at\":\"t\",\"events\":0}\n[{}]",
-		"{\"provider\":\"m\",\"request_id\":\"r\",\"remote_user\":null,"
-		    "\"received_at\":\"t\",\"events\":1}\n",
-		"{\"provider\":1,\"request_id\":\"r\",\"remote_user\":null,"
-		    "\"received_at\":\"t\",\"events\":1}\n[{}]",
-		"{\"provider\":\"m\",\"request_id\":\"r\",\"remote_user\":null,"
-		    "\"received_at\":\"t\",\"events\":1} x\n[{}]",
+	/* Each differs from good in one way. */
+	static const struct text good = TEXT(FACTS("\"m\"", "1") "\n" RECORDS);
+	static const struct text bad[] = {
+		TEXT("no newline"),
+		TEXT("{\"provider\":\"mailjet\"}\n" RECORDS),
+		TEXT("[1]\n" RECORDS),
+		TEXT(FACTS("\"m\"", "0") "\n" RECORDS),
+		TEXT(FACTS("\"m\"", "1") "\n"),
+		TEXT(FACTS("1", "1") "\n" RECORDS),
+		TEXT(FACTS("\"m\"", "1") " x\n" RECORDS),
+		/* Version 1's records, a JSON array, in a good frame. */
+		TEXT(FACTS("\"m\"", "1") "\n[{\"raw\":{}}]"),
+		/* The last array without its NUL: torn inside the payload. */
+		TEXT(FACTS("\"m\"", "1") "\n{NULL}\0{\"unknown\"}"),
 	};
 	size_t i;
 
+	tap_ok(spool_parse(good.s, good.len, &rec, meta, sizeof meta) == 0 &&
+	    rec.records_len == sizeof RECORDS - 1 &&
+	    memcmp(rec.records, RECORDS, rec.records_len) == 0,
+	    "the payload the refused ones differ from parses");
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		tap_ok(spool_parse(bad[i], strlen(bad[i]), &rec, meta,
+		tap_ok(spool_parse(bad[i].s, bad[i].len, &rec, meta,
 		    sizeof meta) == -1, "payload %zu is refused", i);
-	tap_ok(spool_parse(bad[3], strlen(bad[3]), &rec, meta, 4) == -1,
+	tap_ok(spool_parse(good.s, good.len, &rec, meta, 4) == -1,
 	    "a scratch buffer too small is refused");
 }
 
@@ -227,7 +274,7 @@ test_rotate(struct spool *s, const char *path)
 	tap_ok(spool_pending(s) == 1, "a .replay file is pending");
 	tap_ok(spool_rotate(s) == 0, "nothing more to rotate");
 	usleep(2);
-	append(s, "r4", "carol", "[{\"raw\":{}}]");
+	append(s, "r4", "carol", rec_empty, sizeof rec_empty, 1);
 	tap_ok(spool_rotate(s) == 1, "the new file rotates too");
 	list = spool_list(s);
 	tap_ok(list[0] && list[1] && !list[2] && strcmp(list[0], list[1]) < 0,
