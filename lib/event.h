@@ -31,7 +31,7 @@ struct provider;
 
 /*
  * Writes the text of v's SQL value (as the column type's input function
- * reads it: 2023-11-14 22:13:20+00, 550, true, ...) to out and returns
+ * reads it: 2023-11-14T22:13:20Z, 550, true, ...) to out and returns
  * 1, or returns 0 without writing anything when v cannot be converted
  * (the caller then writes NULL).  v is never NULL nor JSON null.
  */

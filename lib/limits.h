@@ -69,8 +69,9 @@
 /*
  * Largest spool record payload (spool.h): the records text of one POST
  * and its facts.  Records hold each event's raw JSON and its typed
- * columns, so they run to about twice the body; this leaves room for
- * the largest body and refuses (503) anything odder.
+ * columns, array-escaped (a '"' or '\' takes two bytes), so they run to
+ * two or three times the body; this leaves room for the largest body
+ * and refuses (503) anything odder.
  */
 #ifndef LIMIT_SPOOL_RECORD
 #define LIMIT_SPOOL_RECORD (16 * LIMIT_BODY)

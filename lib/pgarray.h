@@ -8,9 +8,10 @@
  * '\', and an unquoted NULL is the null value.  Values never contain a
  * NUL byte (PostgreSQL's text cannot hold one).
  *
- * The reader, pgarray_next(), is the writer's exact inverse for one-
+ * The reader, pgarray_next(), is the writer's inverse for one-
  * dimensional arrays; the unit tests and the fuzz targets use it to
- * check what the database will read.
+ * check what the database will read.  Like array_in(), it takes a
+ * backslash before any byte as that byte.
  */
 #ifndef ESPHOOKS_PGARRAY_H
 #define ESPHOOKS_PGARRAY_H
@@ -33,7 +34,7 @@ void	pgarray_close(struct buf *);
  * Reads the element after *pos in the literal s[0..len) (start with
  * *pos = 0) into out (reset first; NUL-terminated) and sets *isnull.
  * Returns 1 for an element, 0 at the closing brace, -1 when s is not a
- * literal pgarray_*() writes.
+ * literal of that form (all elements quoted or NULL, no white space).
  */
 int	pgarray_next(const char *s, size_t len, size_t *pos, struct buf *out,
 	    int *isnull);

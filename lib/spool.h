@@ -10,7 +10,7 @@
  *
  * A record is a frame:
  *
- *	"\377ESPOOL1" LLLLLLLL " " PPPPPPPP " " HHHHHHHH "\n" payload "\n"
+ *	"\377ESPOOL2" LLLLLLLL " " PPPPPPPP " " HHHHHHHH "\n" payload "\n"
  *
  * where L is the payload length, P the CRC-32C of the payload and H the
  * CRC-32C of everything before it in the header, all 8 hex digits.  The

@@ -51,9 +51,11 @@ void			 store_set_timeout(struct store *, int ms);
 int			 store_connect(struct store *);
 /*
  * Inserts nevents events given as the records events_build() wrote
- * (records_len bytes: NUL-terminated arrays).  On STORE_OK, *stored is how many were new (the rest
- * were duplicates).  A connection found broken is reopened once before
- * giving up.  err receives a reason for logs on failure.
+ * (records_len bytes: NUL-terminated arrays).  On STORE_OK, *stored is
+ * how many were new (the rest were duplicates); STORE_REFUSED also when
+ * records are not the arrays this provider's insert takes.  A
+ * connection found broken is reopened once before giving up.  err
+ * receives a reason for logs on failure.
  */
 enum store_status	 store_events(struct store *,
 			    const struct store_request *, size_t nevents,
