@@ -16,7 +16,7 @@
  *   <column>        <type>[]   one per column of the provider's table
  *   raw             jsonb[]    each event's JSON text as sent
  * Each array is a typed literal the server parses in one pass, which
- * costs it about a third of what json_to_recordset() took for the same
+ * costs it about half of what json_to_recordset() took for the same
  * batch (README, Performance).
  */
 #ifndef ESPHOOKS_EVENT_H
