@@ -1,6 +1,7 @@
 /*
  * server.c - options, the CGI and FastCGI loops, master and workers.
  */
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -267,9 +268,62 @@ server_cgi(struct server *s)
 }
 
 /*
+ * Where idle workers wait for a connection.  A blocking accept() wakes
+ * the worker that has waited longest, so a light load goes round all of
+ * them and their PostgreSQL backends, each cold (README, Performance:
+ * p50 0.78 ms with one worker against 0.99 with eight).  An epoll with
+ * EPOLLEXCLUSIVE on the listening socket wakes the first idle worker in
+ * the order they registered instead: one warm worker serves a light
+ * load, the others take the peaks.  Returns the epoll, or -1 to wait in
+ * accept() as before (a kernel before Linux 4.5 refuses the flag).
+ */
+static int
+server_queue(int fd)
+{
+	struct epoll_event ev;
+	int ep;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		close(ep);
+		return -1;
+	}
+	return ep;
+}
+
+/*
+ * Waits in *ep, with the signal mask unblocked (atomically, so a SIGTERM
+ * sent just before is not missed), until a connection is pending; then
+ * FCGX_Accept_r() takes it.  Returns 0, or -1 when a signal came first.
+ * Should two workers wake for one connection, the loser waits in
+ * accept(), as without the epoll.
+ */
+static int
+server_turn(int *ep, const sigset_t *unblocked)
+{
+	struct epoll_event ev;
+
+	if (*ep == -1)
+		return 0;
+	if (epoll_pwait(*ep, &ev, 1, -1, unblocked) == -1) {
+		if (errno == EINTR)
+			return -1;
+		log_msg(NULL, "epoll_pwait: %s; waiting in accept instead",
+		    strerror(errno));
+		close(*ep);
+		*ep = -1;
+	}
+	return 0;
+}
+
+/*
  * A worker's loop.  SIGTERM is blocked while a request is in hand, so
  * reads and writes are never cut short; it is let through only while
- * waiting in accept, which then fails with EINTR and the loop ends.
+ * waiting for a connection, which then fails with EINTR and the loop
+ * ends.
  */
 static int
 server_worker(struct server *s)
@@ -278,7 +332,7 @@ server_worker(struct server *s)
 	FCGX_Request fr;
 	struct webhook *w;
 	sigset_t term, old;
-	int rc;
+	int ep = -1, rc;
 
 	server_signal(SIGTERM, server_on_term);
 	server_signal(SIGINT, server_on_term);
@@ -296,7 +350,10 @@ server_worker(struct server *s)
 		webhook_free(w);
 		return 1;
 	}
+	ep = server_queue(s->fd);
 	while (!server_stopping) {
+		if (server_turn(&ep, &old) == -1)
+			continue;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		rc = server_stopping ? -1 : FCGX_Accept_r(&fr);
 		sigprocmask(SIG_BLOCK, &term, NULL);
@@ -314,6 +371,8 @@ server_worker(struct server *s)
 		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 0);
+	if (ep != -1)
+		close(ep);
 	request_release(&r);
 	webhook_free(w);
 	return 0;

@@ -93,4 +93,22 @@ post /webhooks/mailjet "$scratch/big"
 is "$status" 413 "a body of $((limit + 1)) bytes is 413"
 like "$body" '"error":' "413 answer is JSON"
 
+# A light load is served by one warm worker, not passed round all of
+# them (lib/server.c, server_queue).  Twenty POSTs one after another,
+# each refused and logged with its worker's pid: with a plain accept()
+# the test stack's 2 workers took turns, about 10 each; now one takes
+# them all, or nearly (the other may get a POST that comes while the
+# first is still closing the last one's connection).
+log=$ESPHOOKS_VAR/log/aldeamo.log
+before=$(wc -l <"$log")
+for i in $(seq 20); do
+	post_string /webhooks/aldeamo "not json $i"
+done
+is "$status" 400 "twenty POSTs refused"
+most=$(tail -n +$((before + 1)) "$log" | grep 'refused with 400' |
+    sed -E 's/.*\[([0-9]+)\].*/\1/' | sort | uniq -c | sort -rn |
+    awk 'NR == 1 { print $1 }')
+ok "$([ "${most:-0}" -ge 16 ]; echo $?)" \
+    "one worker served at least 16 of twenty POSTs in a row (${most:-0})"
+
 done_testing
