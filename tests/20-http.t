@@ -80,6 +80,20 @@ is "$body" '{"received":1,"stored":1,"duplicates":0}' "a second open later is ne
 is "$(sql "SELECT count(*) FROM email_events WHERE event = 'opened'")" 2 \
     "two opens, two rows"
 
+# Values reach their typed columns through array literals (lib/pgarray.c):
+# quotes, backslashes, braces, commas, the word NULL, an empty string and
+# non-ASCII text arrive as sent, and NULL only where there is no value.
+post_string /webhooks/mailjet '[{"event":"open","email":"q1@example.com","customcampaign":"x\"y\\z{a,b} NULL","CustomID":"NULL","Payload":""},{"event":"open","email":"q2@example.com","customcampaign":"fran\u00e7ais \u2603"}]'
+is "$body" '{"received":2,"stored":2,"duplicates":0}' "escaping batch stored"
+is "$(sql "SELECT customcampaign FROM mailjet WHERE recipient = 'q1@example.com'")" \
+    'x"y\z{a,b} NULL' "quotes, backslash, braces and commas arrive as sent"
+is "$(sql "SELECT count(*) FROM mailjet WHERE recipient LIKE 'q_@example.com' AND customcampaign = raw->>'customcampaign'")" 2 \
+    "each typed value equals the raw field"
+is "$(sql "SELECT format('%s|%s|%s', custom_id IS NULL, custom_id, payload = '') FROM mailjet WHERE recipient = 'q1@example.com'")" \
+    'f|NULL|t' "the word NULL is text and an empty string is empty, not NULL"
+is "$(sql "SELECT custom_id IS NULL FROM mailjet WHERE recipient = 'q2@example.com'")" \
+    t "an absent field is NULL"
+
 # The body limit, the same in nginx and in the program: at the limit the
 # request is taken, one byte past it nginx answers 413 in JSON.
 head -c $((limit - 17)) /dev/zero | tr '\0' ' ' >"$scratch/big"
