@@ -122,6 +122,7 @@ static enum replay_file
 replay_file(struct spool *sp, struct store *st, const char *path,
     int64_t deadline)
 {
+	struct buf pb = BUF_INIT;
 	struct replay r;
 	enum replay_file rs = FILE_BLOCKED;
 	enum spool_frame fr;
@@ -137,8 +138,8 @@ replay_file(struct spool *sp, struct store *st, const char *path,
 	r.path = path;
 	r.data = MAP_FAILED;
 	r.posfd = -1;
-	pospath = xmalloc(strlen(path) + 5);
-	sprintf(pospath, "%s.pos", path);
+	buf_addf(&pb, "%s.pos", path);
+	pospath = buf_detach(&pb, NULL);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &sb) == -1 ||
 	    (r.posfd = open(pospath, O_RDWR | O_CREAT | O_CLOEXEC,

@@ -226,9 +226,7 @@ server_replayer(struct server *s)
 	if (s->wopt.spool_dir == NULL)
 		return;
 	s->spool = spool_new(s->wopt.spool_dir, s->p->name);
-	s->store = store_new(s->p, s->wopt.conninfo);
-	if (s->wopt.db_timeout_ms > 0)
-		store_set_timeout(s->store, s->wopt.db_timeout_ms);
+	s->store = store_new(s->p, s->wopt.conninfo, s->wopt.db_timeout_ms);
 }
 
 /* One replay step; 1 when there is more to do right away. */

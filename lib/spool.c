@@ -419,6 +419,7 @@ spool_unlock(struct spool *s)
 int
 spool_rotate(struct spool *s)
 {
+	struct buf b = BUF_INIT;
 	struct timespec now;
 	struct stat st;
 	char *to = NULL;
@@ -434,11 +435,11 @@ spool_rotate(struct spool *s)
 		goto out;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
-	to = xmalloc(strlen(s->dir) + strlen(s->provider) + 40);
 	/* Fixed width, so names sort in time order. */
-	sprintf(to, "%s/%s.%020llu.replay", s->dir, s->provider,
+	buf_addf(&b, "%s/%s.%020llu.replay", s->dir, s->provider,
 	    (unsigned long long)now.tv_sec * 1000000 +
 	    (unsigned long long)now.tv_nsec / 1000);
+	to = buf_detach(&b, NULL);
 	if (access(to, F_OK) == 0) {
 		errno = EEXIST;
 		goto out;

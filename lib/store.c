@@ -97,7 +97,7 @@ store_insert_sql(const struct provider *p)
 }
 
 struct store *
-store_new(const struct provider *p, const char *conninfo)
+store_new(const struct provider *p, const char *conninfo, int timeout_ms)
 {
 	struct store *s = xmalloc(sizeof *s);
 
@@ -107,15 +107,8 @@ store_new(const struct provider *p, const char *conninfo)
 	s->insert_sql = store_insert_sql(p);
 	s->nparams = STORE_REQUEST_PARAMS + (int)events_nparams(p);
 	s->params = xmalloc((size_t)s->nparams * sizeof *s->params);
-	s->conn = NULL;
-	s->timeout_ms = STORE_TIMEOUT_MS;
+	s->timeout_ms = timeout_ms > 0 ? timeout_ms : STORE_TIMEOUT_MS;
 	return s;
-}
-
-void
-store_set_timeout(struct store *s, int ms)
-{
-	s->timeout_ms = ms;
 }
 
 static void

@@ -33,20 +33,20 @@ struct store_request {
 };
 
 /*
- * Makes a store for provider p; conninfo may be NULL (PG* environment
- * only).  Does not connect: store_connect() or the first insert does.
- * The caller owns the result and frees it with store_free().
- */
-struct store		*store_new(const struct provider *p,
-			    const char *conninfo);
-void			 store_free(struct store *);
-/*
  * Longest wait for the database's answer to one statement, in ms;
  * past it the statement counts as failed (STORE_UNAVAILABLE) and the
- * connection is dropped.  STORE_TIMEOUT_MS unless set.
+ * connection is dropped.
  */
 #define STORE_TIMEOUT_MS	5000
-void			 store_set_timeout(struct store *, int ms);
+/*
+ * Makes a store for provider p; conninfo may be NULL (PG* environment
+ * only); timeout_ms is the wait above, STORE_TIMEOUT_MS when 0.  Does
+ * not connect: store_connect() or the first insert does.  The caller
+ * owns the result and frees it with store_free().
+ */
+struct store		*store_new(const struct provider *p,
+			    const char *conninfo, int timeout_ms);
+void			 store_free(struct store *);
 /* Connects and prepares if not connected.  Returns 0 or -1 (logged). */
 int			 store_connect(struct store *);
 /*

@@ -41,9 +41,7 @@ webhook_new(const struct provider *p, const struct webhook_options *opt)
 	memset(w, 0, sizeof *w);
 	w->p = p;
 	w->opt = *opt;
-	w->store = store_new(p, opt->conninfo);
-	if (opt->db_timeout_ms > 0)
-		store_set_timeout(w->store, opt->db_timeout_ms);
+	w->store = store_new(p, opt->conninfo, opt->db_timeout_ms);
 	if (opt->spool_dir)
 		w->spool = spool_new(opt->spool_dir, p->name);
 	if ((w->events = events_new()) == NULL) {
