@@ -30,6 +30,8 @@ DATADIR	?= $(PREFIX)/share/esphooks
 DOCDIR	?= $(PREFIX)/share/doc/esphooks
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+# The systemd units deploy/systemd/<unit>.in become.
+UNITS	 = esphooks@.socket esphooks@.service esphooks-replay@.service
 SYSCONFDIR ?= /etc
 RUNDIR	?= /run/esphooks
 # The units' StateDirectory= (always under /var/lib): the spools.
@@ -130,7 +132,7 @@ test: test-deps
 
 # The whole suite with ASan and UBSan (errors fatal, leaks reported);
 # rebuilds from clean before and after, so no sanitized binary is left.
-sanitize: deps
+sanitize:
 	$(MAKE) clean
 	$(MAKE) test SANITIZER=address,undefined \
 	    CFLAGS="-O1 -g -fno-sanitize-recover=all"; \
@@ -179,11 +181,10 @@ install: $(PROGRAMS)
 	$(SUBST) nginx/locations.conf.in >$(D)$(DATADIR)/nginx/locations.conf
 	$(SUBST) deploy/apache/esphooks-fcgi.conf.in >$(D)$(DATADIR)/apache/esphooks-fcgi.conf
 	$(SUBST) deploy/apache/esphooks-cgi.conf.in >$(D)$(DATADIR)/apache/esphooks-cgi.conf
-	for u in esphooks@.socket esphooks@.service esphooks-replay@.service; do \
+	for u in $(UNITS); do \
 	    $(SUBST) deploy/systemd/$$u.in >$(D)$(UNITDIR)/$$u || exit 1; done
 	chmod 644 $(D)$(DATADIR)/nginx/*.conf $(D)$(DATADIR)/apache/*.conf \
-	    $(D)$(UNITDIR)/esphooks@.socket $(D)$(UNITDIR)/esphooks@.service \
-	    $(D)$(UNITDIR)/esphooks-replay@.service
+	    $(addprefix $(D)$(UNITDIR)/,$(UNITS))
 	install -m 644 deploy/systemd/esphooks.sysusers $(D)$(SYSUSERSDIR)/esphooks.conf
 	install -m 644 deploy/esphooks.conf $(D)$(DATADIR)/esphooks.conf.example
 	test -e $(D)$(SYSCONFDIR)/esphooks/esphooks.conf || \
@@ -199,8 +200,8 @@ install: $(PROGRAMS)
 uninstall:
 	rm -f $(addprefix $(D)$(LIBEXECDIR)/,$(PROVIDERS))
 	rm -rf $(D)$(DATADIR) $(D)$(DOCDIR)
-	rm -f $(D)$(UNITDIR)/esphooks@.socket $(D)$(UNITDIR)/esphooks@.service \
-	    $(D)$(UNITDIR)/esphooks-replay@.service $(D)$(SYSUSERSDIR)/esphooks.conf
+	rm -f $(addprefix $(D)$(UNITDIR)/,$(UNITS)) \
+	    $(D)$(SYSUSERSDIR)/esphooks.conf
 	-rmdir $(D)$(LIBEXECDIR)
 
 include fuzz/fuzz.mk

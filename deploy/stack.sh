@@ -66,7 +66,6 @@ pgbin() {
 	printf '%s' "$d"
 }
 
-# alive PIDFILE: the pid in it names a running process.
 # running PID: the process runs.  One that exited but is not reaped
 # yet (a zombie: an orphan's new parent, init, may take its time) does
 # not count.
