@@ -8,15 +8,6 @@
 
 reset_db
 programs=$(program_pids)
-
-# The stack starts PostgreSQL with glibc's heap trim threshold raised
-# (deploy/stack.sh, PG_MALLOC): without it batches cost a backend that
-# has served single events ~1.7x the CPU.  Read before the restart below,
-# which this test does itself.
-like "$(tr '\0' '\n' <"/proc/$(head -n 1 "$ESPHOOKS_VAR/pg/postmaster.pid")/environ")" \
-    'GLIBC_TUNABLES=glibc.malloc.trim_threshold=33554432' \
-    "PostgreSQL runs with glibc's trim threshold raised"
-
 for p in mailjet sendpulse aldeamo; do
 	post_string /webhooks/$p '{"event":"open","n":1}'
 	is "$status" 200 "$p: stored before the restart"
