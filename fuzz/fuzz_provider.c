@@ -14,6 +14,9 @@
  * UTF-8 and text its column's type takes (jsonb ones in text jsonb
  * takes); "event" is never NULL; raw is never NULL and is the event's
  * text as sent (after the scanner's repairs), byte for byte.
+ * The arrays turned into COPY rows (pgcopy_rows(), what store.c sends
+ * for a large batch) make one line per event with one field per array:
+ * no value leaves a raw tab, newline or carriage return.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +34,7 @@
 #include "limits.h"
 #include "payload.h"
 #include "pgarray.h"
+#include "pgcopy.h"
 #include "providers.h"
 
 #ifndef FUZZ_PROVIDER
@@ -252,9 +256,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct payload pl = PAYLOAD_INIT;
 	struct buf out = BUF_INIT;
-	const char *part, *end, *nul;
+	struct buf rows = BUF_INIT;
+	const char **arrays = NULL, *part, *end, *nul;
 	char err[256], *body;
-	size_t k, n = events_nparams(&FUZZ_PROVIDER);
+	size_t k, i, tabs = 0, lines = 0, n = events_nparams(&FUZZ_PROVIDER);
+	size_t *lens = NULL;
 
 	/* Exactly size bytes, so ASan sees a read past the body's end. */
 	if ((body = malloc(size)) == NULL)
@@ -270,16 +276,37 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Cut as store_split() cuts them: each array up to its NUL. */
 	part = out.data;
 	end = out.data + out.len;
+	if ((arrays = malloc(n * sizeof *arrays)) == NULL ||
+	    (lens = malloc(n * sizeof *lens)) == NULL)
+		abort();
 	for (k = 0; k < n; k++) {
 		if ((nul = memchr(part, '\0', (size_t)(end - part))) == NULL)
 			fuzz_fail("records end inside array %zu of %zu", k, n);
 		check_array(k, part, (size_t)(nul - part), body, &pl);
+		arrays[k] = part;
+		lens[k] = (size_t)(nul - part);
 		part = nul + 1;
 	}
 	if (part != end)
 		fuzz_fail("%zu bytes after the %zu arrays",
 		    (size_t)(end - part), n);
+
+	if (pgcopy_rows(&rows, "", arrays, lens, n, pl.nspans) == -1)
+		fuzz_fail("pgcopy_rows refused the %zu arrays", n);
+	for (i = 0; i < rows.len; i++) {
+		tabs += rows.data[i] == '\t';
+		lines += rows.data[i] == '\n';
+		if (rows.data[i] == '\r' || rows.data[i] == '\0')
+			fuzz_fail("a raw CR or NUL in the COPY rows");
+	}
+	if (lines != pl.nspans || tabs != pl.nspans * (n - 1) ||
+	    (rows.len > 0 && rows.data[rows.len - 1] != '\n'))
+		fuzz_fail("%zu lines and %zu tabs of COPY rows for %zu events "
+		    "of %zu fields", lines, tabs, pl.nspans, n);
 done:
+	buf_release(&rows);
+	free(arrays);
+	free(lens);
 	buf_release(&out);
 	payload_release(&pl);
 	free(body);

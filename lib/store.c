@@ -1,5 +1,6 @@
 /*
- * store.c - events into PostgreSQL with one prepared statement a POST.
+ * store.c - events into PostgreSQL: one prepared statement a POST, or
+ * for a large batch COPY in a transaction.
  */
 #include <errno.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include "buf.h"
 #include "event.h"
 #include "log.h"
+#include "pgcopy.h"
 #include "store.h"
 #include "tstamp.h"
 
@@ -27,13 +29,25 @@
  * before going to the spool, and log it.
  */
 #define STORE_RETRY_MS		1000
+/*
+ * Batches of at least this many events are tried with COPY first (see
+ * store_copy()): it costs four more round trips, ~0.1-0.2 ms here,
+ * and saves about a third of the server's CPU per event.
+ */
+#define STORE_COPY_MIN		32
 
 struct store {
 	const struct provider	*p;
 	char			*conninfo;	/* owned; may be NULL */
 	char			*insert_sql;	/* owned */
+	char			*copy_sql;	/* owned */
+	struct buf		 rows;		/* owned: COPY data, kept for
+						   the next batch */
 	const char		**params;	/* owned array, borrowed strings:
 						   the insert's parameters */
+	size_t			*lens;		/* owned: the arrays' lengths,
+						   params[STORE_REQUEST_PARAMS]
+						   on */
 	int			 nparams;
 	PGconn			*conn;		/* NULL when not connected */
 	int			 timeout_ms;	/* for each statement */
@@ -45,6 +59,27 @@ static const char reject_sql[] =
     "INSERT INTO webhook_reject "
     "(provider, request_id, remote_user, error, body) "
     "VALUES ($1, $2, $3, $4, $5)";
+
+/* The request row: $1..$5, the id and time returned. */
+#define STORE_REQUEST_SQL \
+	"INSERT INTO webhook_request" \
+	" (provider, request_id, remote_user, received_at, events," \
+	" replayed_at)" \
+	" VALUES ($1, $2, $3, coalesce($4::timestamptz, now()), $5::integer," \
+	" CASE WHEN $4::timestamptz IS NOT NULL THEN now() END)" \
+	" RETURNING id, received_at"
+
+/* The event columns after request and received_at, in array order. */
+static void
+store_columns(struct buf *cols, const struct provider *p)
+{
+	size_t i;
+
+	buf_adds(cols, "provider_event, event, hard_bounce");
+	for (i = 0; i < p->ncolumns; i++)
+		buf_addf(cols, ", %s", p->columns[i].name);
+	buf_adds(cols, ", raw");
+}
 
 /*
  * The insert for provider p: the request row, then the events zipped
@@ -64,25 +99,16 @@ store_insert_sql(const struct provider *p)
 	int param = STORE_REQUEST_PARAMS + 1;
 	size_t i;
 
-	buf_adds(&cols, "provider_event, event, hard_bounce");
+	store_columns(&cols, p);
 	buf_addf(&args, "$%d::text[], $%d::text[], $%d::boolean[]", param,
 	    param + 1, param + 2);
 	param += 3;
-	for (i = 0; i < p->ncolumns; i++) {
-		buf_addf(&cols, ", %s", p->columns[i].name);
+	for (i = 0; i < p->ncolumns; i++)
 		buf_addf(&args, ", $%d::%s[]", param++,
 		    p->columns[i].conv->sqltype);
-	}
-	buf_adds(&cols, ", raw");
 	buf_addf(&args, ", $%d::jsonb[]", param);
 	buf_addf(&sql,
-	    "WITH req AS ("
-	    " INSERT INTO webhook_request"
-	    " (provider, request_id, remote_user, received_at, events,"
-	    " replayed_at)"
-	    " VALUES ($1, $2, $3, coalesce($4::timestamptz, now()), $5::integer,"
-	    " CASE WHEN $4::timestamptz IS NOT NULL THEN now() END)"
-	    " RETURNING id, received_at),"
+	    "WITH req AS (" STORE_REQUEST_SQL "),"
 	    " ins AS ("
 	    " INSERT INTO %s (request, received_at, %s)"
 	    " SELECT req.id, req.received_at, r.*"
@@ -96,6 +122,19 @@ store_insert_sql(const struct provider *p)
 	return buf_detach(&sql, NULL);
 }
 
+/* The COPY for provider p: the same columns as the insert. */
+static char *
+store_copy_sql(const struct provider *p)
+{
+	struct buf sql = BUF_INIT, cols = BUF_INIT;
+
+	store_columns(&cols, p);
+	buf_addf(&sql, "COPY %s (request, received_at, %s) FROM STDIN",
+	    p->name, cols.data);
+	buf_release(&cols);
+	return buf_detach(&sql, NULL);
+}
+
 struct store *
 store_new(const struct provider *p, const char *conninfo, int timeout_ms)
 {
@@ -105,8 +144,10 @@ store_new(const struct provider *p, const char *conninfo, int timeout_ms)
 	s->p = p;
 	s->conninfo = conninfo ? xstrdup(conninfo) : NULL;
 	s->insert_sql = store_insert_sql(p);
+	s->copy_sql = store_copy_sql(p);
 	s->nparams = STORE_REQUEST_PARAMS + (int)events_nparams(p);
 	s->params = xmalloc((size_t)s->nparams * sizeof *s->params);
+	s->lens = xmalloc((size_t)s->nparams * sizeof *s->lens);
 	s->timeout_ms = timeout_ms > 0 ? timeout_ms : STORE_TIMEOUT_MS;
 	return s;
 }
@@ -127,25 +168,32 @@ store_free(struct store *s)
 	store_disconnect(s);
 	free(s->conninfo);
 	free(s->insert_sql);
+	free(s->copy_sql);
+	buf_release(&s->rows);
 	free(s->params);
+	free(s->lens);
 	free(s);
 }
 
 /* What store_finish() and store_run() return besides 0. */
 #define STORE_BROKEN	-1	/* the connection failed */
 #define STORE_TIMEOUT	-2	/* no answer within s->timeout_ms */
+/* What store_copy() returns when COPY did not take the batch. */
+#define STORE_NOT_COPIED 1
 
 /*
- * Waits for the statement just sent and leaves its result in *resp.
- * Returns 0, or STORE_BROKEN or STORE_TIMEOUT; then the connection is
- * closed and err says why.
+ * Waits, until deadline (tstamp_monotonic_ms()), for the statement just
+ * sent and leaves its last result in *resp, or the one that asks for
+ * COPY data.  Returns 0, or STORE_BROKEN or STORE_TIMEOUT; then the
+ * connection is closed and err says why.
  * A statement abandoned that way may still commit on the server: its
  * events are then duplicates of the spooled ones, which replay skips.
  */
 static int
-store_finish(struct store *s, PGresult **resp, char *err, size_t errlen)
+store_finish(struct store *s, int64_t deadline, PGresult **resp, char *err,
+    size_t errlen)
 {
-	int64_t deadline = tstamp_monotonic_ms() + s->timeout_ms, ms;
+	int64_t ms;
 	struct pollfd pfd;
 	PGresult *next;
 	int flush, rc = STORE_BROKEN;
@@ -160,6 +208,9 @@ store_finish(struct store *s, PGresult **resp, char *err, size_t errlen)
 				return 0;
 			PQclear(*resp);
 			*resp = next;
+			/* No more results until the data is sent. */
+			if (PQresultStatus(next) == PGRES_COPY_IN)
+				return 0;
 			continue;
 		}
 		if ((ms = deadline - tstamp_monotonic_ms()) <= 0) {
@@ -192,7 +243,8 @@ store_prepare(struct store *s, const char *name, const char *sql)
 
 	if (!PQsendPrepare(s->conn, name, sql, 0, NULL))
 		snprintf(err, sizeof err, "%s", PQerrorMessage(s->conn));
-	else if (store_finish(s, &res, err, sizeof err) == 0) {
+	else if (store_finish(s, tstamp_monotonic_ms() + s->timeout_ms, &res,
+	    err, sizeof err) == 0) {
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 			rc = 0;
 		else
@@ -288,7 +340,129 @@ store_run(struct store *s, const char *name, int n, const char *const *values,
 		store_disconnect(s);
 		return STORE_BROKEN;
 	}
-	return store_finish(s, resp, err, errlen);
+	return store_finish(s, tstamp_monotonic_ms() + s->timeout_ms, resp, err,
+	    errlen);
+}
+
+/*
+ * One step of store_copy(): sends sql (with n text parameters, or none)
+ * and waits until deadline.  Returns 0 with the result in *resp (the
+ * caller clears it) when its status is want; STORE_NOT_COPIED when the
+ * server answered otherwise (err says why); STORE_BROKEN or
+ * STORE_TIMEOUT when the connection is gone.
+ */
+static int
+store_step(struct store *s, int64_t deadline, const char *sql, int n,
+    const char *const *values, ExecStatusType want, PGresult **resp,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	*resp = NULL;
+	if (!(n ? PQsendQueryParams(s->conn, sql, n, NULL, values, NULL, NULL,
+	    0) : PQsendQuery(s->conn, sql))) {
+		snprintf(err, errlen, "%s", PQerrorMessage(s->conn));
+		store_disconnect(s);
+		return STORE_BROKEN;
+	}
+	if ((rc = store_finish(s, deadline, resp, err, errlen)) != 0)
+		return rc;
+	if (PQresultStatus(*resp) == want)
+		return 0;
+	snprintf(err, errlen, "%s", PQresultErrorMessage(*resp));
+	PQclear(*resp);
+	*resp = NULL;
+	return STORE_NOT_COPIED;
+}
+
+/*
+ * Stores a batch by COPY, which takes rows at about two thirds of the
+ * server's CPU that the insert statement needs: BEGIN, the request row,
+ * COPY of the events, COMMIT, all within one s->timeout_ms.  COPY has
+ * no ON CONFLICT: a duplicate (a provider's retry, a replayed spool
+ * record) or a value a column refuses fails it, the transaction is
+ * rolled back, and the caller runs the insert statement, which sorts
+ * duplicates and errors out as for any POST.  params are the insert's,
+ * split by store_split().  Returns 0 (all nevents stored),
+ * STORE_NOT_COPIED, or STORE_BROKEN or STORE_TIMEOUT (the connection
+ * is closed; a COMMIT abandoned that way may still have happened, as
+ * in store_finish()).
+ */
+static int
+store_copy(struct store *s, size_t nevents, char *err, size_t errlen)
+{
+	int64_t deadline = tstamp_monotonic_ms() + s->timeout_ms;
+	struct buf prefix = BUF_INIT;
+	PGresult *res = NULL;
+	int rc;
+
+	if ((rc = store_step(s, deadline, "BEGIN", 0, NULL, PGRES_COMMAND_OK,
+	    &res, err, errlen)) != 0)
+		goto done;
+	PQclear(res);
+	if ((rc = store_step(s, deadline, STORE_REQUEST_SQL,
+	    STORE_REQUEST_PARAMS, s->params, PGRES_TUPLES_OK, &res, err,
+	    errlen)) != 0)
+		goto done;
+	/* Every row starts with the request's id and time. */
+	pgcopy_add_field(&prefix, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+	buf_addch(&prefix, '\t');
+	pgcopy_add_field(&prefix, PQgetvalue(res, 0, 1),
+	    (size_t)PQgetlength(res, 0, 1));
+	buf_addch(&prefix, '\t');
+	PQclear(res);
+	res = NULL;
+	buf_reset(&s->rows);
+	if (pgcopy_rows(&s->rows, prefix.data, s->params +
+	    STORE_REQUEST_PARAMS, s->lens + STORE_REQUEST_PARAMS,
+	    (size_t)(s->nparams - STORE_REQUEST_PARAMS), nevents) == -1) {
+		snprintf(err, errlen, "the arrays do not hold %zu events",
+		    nevents);
+		rc = STORE_NOT_COPIED;
+		goto done;
+	}
+	if ((rc = store_step(s, deadline, s->copy_sql, 0, NULL, PGRES_COPY_IN,
+	    &res, err, errlen)) != 0)
+		goto done;
+	PQclear(res);
+	res = NULL;
+	/* Queued whole (libpq grows its buffer); store_finish() flushes. */
+	if (PQputCopyData(s->conn, s->rows.data, (int)s->rows.len) != 1 ||
+	    PQputCopyEnd(s->conn, NULL) != 1) {
+		snprintf(err, errlen, "%s", PQerrorMessage(s->conn));
+		store_disconnect(s);
+		rc = STORE_BROKEN;
+		goto done;
+	}
+	if ((rc = store_finish(s, deadline, &res, err, errlen)) != 0)
+		goto done;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+		rc = STORE_NOT_COPIED;
+		goto done;
+	}
+	PQclear(res);
+	rc = store_step(s, deadline, "COMMIT", 0, NULL, PGRES_COMMAND_OK, &res,
+	    err, errlen);
+done:
+	PQclear(res);
+	res = NULL;
+	/* Refused: leave no transaction open for the insert statement. */
+	if (rc == STORE_NOT_COPIED &&
+	    PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+		char why[256];
+
+		if (store_step(s, deadline, "ROLLBACK", 0, NULL,
+		    PGRES_COMMAND_OK, &res, why, sizeof why) != 0) {
+			snprintf(err, errlen, "%s", why);
+			store_disconnect(s);
+			rc = STORE_BROKEN;
+		}
+		PQclear(res);
+	}
+	buf_release(&prefix);
+	return rc;
 }
 
 /*
@@ -306,6 +480,7 @@ store_split(struct store *s, const char *records, size_t len)
 		if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			return -1;
 		s->params[k] = p;
+		s->lens[k] = (size_t)(nul - p);
 		p = nul + 1;
 	}
 	return p == end ? 0 : -1;
@@ -343,8 +518,16 @@ store_events(struct store *s, const struct store_request *rq,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (store_connect(s) == -1)
 			break;
-		rc = store_run(s, "insert_events", s->nparams, params, NULL,
-		    NULL, &res, err, errlen);
+		rc = nevents >= STORE_COPY_MIN ?
+		    store_copy(s, nevents, err, errlen) : STORE_NOT_COPIED;
+		if (rc == 0) {
+			*stored = (long)nevents;
+			st = STORE_OK;
+			break;
+		}
+		if (rc == STORE_NOT_COPIED)
+			rc = store_run(s, "insert_events", s->nparams, params,
+			    NULL, NULL, &res, err, errlen);
 		if (rc == STORE_TIMEOUT)
 			break;
 		if (rc == STORE_BROKEN)

@@ -44,6 +44,51 @@ is "$(sql "SELECT count(*) FROM sendpulse WHERE smtp_code = 250")" 1000 \
 is "$(sql "SELECT string_agg(message_id, ',' ORDER BY id) FROM (SELECT * FROM sendpulse ORDER BY id LIMIT 3) s")" \
     "1149317311,1149317312,1149317313" "stored in the order sent"
 
+# A batch of STORE_COPY_MIN (32) events or more goes by COPY, after the
+# request row in the same transaction: its rows carry command id 1,
+# where the one insert statement's carry 0.  A duplicate makes COPY fail
+# and the statement take the batch instead.
+is "$(sql "SELECT string_agg(DISTINCT cmin::text, ',') FROM sendpulse")" 1 \
+    "the 1,000 events went by COPY"
+batch 1500 a
+post /webhooks/sendpulse "$scratch/batch"
+is "$status/$body" '200/{"received":1500,"stored":500,"duplicates":1000}' \
+    "1,000 known and 500 new: COPY refused, the statement sorts them"
+is "$(sql "SELECT count(*), count(DISTINCT message_id), string_agg(DISTINCT cmin::text, ',') FROM sendpulse WHERE message_id::bigint >= 1149317311 + 1000" | tr '\t' ' ')" \
+    "500 500 0" "the 500 new ones stored once, by the statement"
+is "$(sql "SELECT string_agg(events::text, ',' ORDER BY id) FROM webhook_request WHERE provider = 'sendpulse'")" \
+    1000,1000,1500 "one request row each: COPY's was rolled back"
+batch 40 twice
+sed -e 's/^\[//' -e 's/\]$//' "$scratch/batch" >"$scratch/half"
+{ printf '['; cat "$scratch/half"; printf ','; cat "$scratch/half"; printf ']'; } \
+    >"$scratch/batch"
+post /webhooks/sendpulse "$scratch/batch"
+is "$status/$body" '200/{"received":80,"stored":40,"duplicates":40}' \
+    "the same 40 events twice in one batch: stored once"
+
+# What COPY's text format escapes reaches the columns as sent: each
+# event's subject and smtp_response must equal its raw field.
+awk 'BEGIN {
+	n = split("back\\\\slash|tab\\there|new\\nline|cr\\rx|\\\\N|\\\\.|NULL||quo\\\"te|{b},c|end\\\\|\\u00e7a \\u2603", v, "|")
+	printf "["
+	for (i = 0; i < 40; i++) {
+		if (i) printf ","
+		printf "{\"event\":\"hard_bounces\",\"timestamp\":1490954061,\"message_id\":%d,", 77000 + i
+		printf "\"recipient\":\"e%d@example.com\",\"subject\":\"%s\",", i, v[i % n + 1]
+		printf "\"smtp_server_response\":\"%s\"}", v[(i + 1) % n + 1]
+	}
+	printf "]"
+}' >"$scratch/batch"
+post /webhooks/sendpulse "$scratch/batch"
+is "$status/$body" '200/{"received":40,"stored":40,"duplicates":0}' \
+    "40 events with characters COPY escapes: stored"
+is "$(sql "SELECT count(*) FILTER (WHERE subject = raw->>'subject' AND smtp_response = raw->>'smtp_server_response' AND url IS NULL AND cmin::text = '1') FROM sendpulse WHERE message_id::bigint BETWEEN 77000 AND 77039")" \
+    40 "backslashes, tabs, newlines, \\N, \\., NULL and '' arrive as sent, absent is NULL"
+is "$(sql "SELECT subject FROM sendpulse WHERE message_id = '77000'")" 'back\slash' \
+    "a backslash is one backslash"
+is "$(sql "SELECT count(*) FROM sendpulse WHERE message_id::bigint BETWEEN 77000 AND 77039 AND subject = ''")" \
+    3 "an empty string is empty, not NULL"
+
 for n in 5000 10000; do
 	batch $n "n$n"
 	post /webhooks/sendpulse "$scratch/batch"
