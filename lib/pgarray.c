@@ -63,7 +63,7 @@ int
 pgarray_next(const char *s, size_t len, size_t *pos, struct buf *out,
     int *isnull)
 {
-	size_t i = *pos;
+	size_t i = *pos, j;
 
 	buf_reset(out);
 	buf_add(out, "", 0);		/* NUL-terminated even when empty */
@@ -87,12 +87,18 @@ pgarray_next(const char *s, size_t len, size_t *pos, struct buf *out,
 	}
 	if (i >= len || s[i++] != '"')
 		return -1;
-	for (; i < len && s[i] != '"'; i++) {
-		if (s[i] == '\\' && ++i == len)
+	while (i < len && s[i] != '"') {
+		/* Copy the run up to the next quote or backslash in one go. */
+		for (j = i; j < len && s[j] != '"' && s[j] != '\\' &&
+		    s[j] != '\0'; j++)
+			;
+		buf_add(out, s + i, j - i);
+		if ((i = j) == len || s[i] == '"')
+			break;
+		/* A backslash takes the next byte as it is. */
+		if (s[i] == '\0' || ++i == len || s[i] == '\0')
 			return -1;
-		if (s[i] == '\0')
-			return -1;
-		buf_addch(out, s[i]);
+		buf_addch(out, s[i++]);
 	}
 	if (i == len)
 		return -1;

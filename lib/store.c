@@ -35,6 +35,12 @@
  * and saves about a third of the server's CPU per event.
  */
 #define STORE_COPY_MIN		32
+/*
+ * COPY data goes in messages of at most this many bytes: the server
+ * holds one message at a time, and a small one reuses its memory where
+ * a batch-sized one is allocated and faulted in anew.
+ */
+#define STORE_COPY_CHUNK	65536
 
 struct store {
 	const struct provider	*p;
@@ -394,6 +400,7 @@ store_copy(struct store *s, size_t nevents, char *err, size_t errlen)
 	int64_t deadline = tstamp_monotonic_ms() + s->timeout_ms;
 	struct buf prefix = BUF_INIT;
 	PGresult *res = NULL;
+	size_t off, chunk = 0;
 	int rc;
 
 	if ((rc = store_step(s, deadline, "BEGIN", 0, NULL, PGRES_COMMAND_OK,
@@ -428,8 +435,13 @@ store_copy(struct store *s, size_t nevents, char *err, size_t errlen)
 	PQclear(res);
 	res = NULL;
 	/* Queued whole (libpq grows its buffer); store_finish() flushes. */
-	if (PQputCopyData(s->conn, s->rows.data, (int)s->rows.len) != 1 ||
-	    PQputCopyEnd(s->conn, NULL) != 1) {
+	for (off = 0; off < s->rows.len; off += chunk) {
+		chunk = s->rows.len - off < STORE_COPY_CHUNK ?
+		    s->rows.len - off : STORE_COPY_CHUNK;
+		if (PQputCopyData(s->conn, s->rows.data + off, (int)chunk) != 1)
+			break;
+	}
+	if (off < s->rows.len || PQputCopyEnd(s->conn, NULL) != 1) {
 		snprintf(err, errlen, "%s", PQerrorMessage(s->conn));
 		store_disconnect(s);
 		rc = STORE_BROKEN;
