@@ -9,7 +9,8 @@
  *
  * Rows travel to PostgreSQL by column: one array literal (pgarray.h) per
  * parameter of the insert, which unnest() zips back into rows on the
- * database side (see store.c).  The parameters, in order:
+ * database side (see store.c; for a large batch store.c turns them into
+ * COPY rows instead, pgcopy.h).  The parameters, in order:
  *   provider_event  text[]     the event's own name, as sent
  *   event           text[]     the normalized name
  *   hard_bounce     boolean[]

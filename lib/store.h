@@ -2,9 +2,10 @@
  * store.h - events into PostgreSQL.
  *
  * A store is one libpq connection with its prepared statements; callers
- * never see libpq.  Every POST is one statement, so one implicit
- * transaction: its request row and all its events commit together or
- * not at all, and the answer waits for nothing but that commit.
+ * never see libpq.  Every POST is one transaction: one statement, or for
+ * a large batch BEGIN, the request row, COPY and COMMIT.  Its request
+ * row and all its events commit together or not at all, and the answer
+ * waits for nothing but that commit.
  * Connection settings are libpq's own (PG* variables, a conninfo string,
  * a service file).
  */
@@ -33,8 +34,8 @@ struct store_request {
 };
 
 /*
- * Longest wait for the database's answer to one statement, in ms;
- * past it the statement counts as failed (STORE_UNAVAILABLE) and the
+ * Longest wait for the database's answer to one POST's transaction, in
+ * ms; past it the POST counts as failed (STORE_UNAVAILABLE) and the
  * connection is dropped.
  */
 #define STORE_TIMEOUT_MS	5000

@@ -1,5 +1,5 @@
 /*
- * webhook.c - one POST: checks, events, one statement, one answer.
+ * webhook.c - one POST: checks, events, one transaction, one answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
