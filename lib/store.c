@@ -66,14 +66,20 @@ static const char reject_sql[] =
     "(provider, request_id, remote_user, error, body) "
     "VALUES ($1, $2, $3, $4, $5)";
 
-/* The request row: $1..$5, the id and time returned. */
+/* The request row from $1..$5; a RETURNING clause follows. */
 #define STORE_REQUEST_SQL \
 	"INSERT INTO webhook_request" \
 	" (provider, request_id, remote_user, received_at, events," \
 	" replayed_at)" \
 	" VALUES ($1, $2, $3, coalesce($4::timestamptz, now()), $5::integer," \
-	" CASE WHEN $4::timestamptz IS NOT NULL THEN now() END)" \
-	" RETURNING id, received_at"
+	" CASE WHEN $4::timestamptz IS NOT NULL THEN now() END)"
+/*
+ * For COPY, the time as text that reads back the same whatever the
+ * server's DateStyle and time zone: ISO 8601 in UTC, to the microsecond.
+ */
+#define STORE_REQUEST_COPY_SQL STORE_REQUEST_SQL \
+	" RETURNING id, to_char(received_at AT TIME ZONE 'UTC'," \
+	" 'YYYY-MM-DD HH24:MI:SS.US') || '+00'"
 
 /* The event columns after request and received_at, in array order. */
 static void
@@ -114,7 +120,7 @@ store_insert_sql(const struct provider *p)
 		    p->columns[i].conv->sqltype);
 	buf_addf(&args, ", $%d::jsonb[]", param);
 	buf_addf(&sql,
-	    "WITH req AS (" STORE_REQUEST_SQL "),"
+	    "WITH req AS (" STORE_REQUEST_SQL " RETURNING id, received_at),"
 	    " ins AS ("
 	    " INSERT INTO %s (request, received_at, %s)"
 	    " SELECT req.id, req.received_at, r.*"
@@ -407,7 +413,7 @@ store_copy(struct store *s, size_t nevents, char *err, size_t errlen)
 	    &res, err, errlen)) != 0)
 		goto done;
 	PQclear(res);
-	if ((rc = store_step(s, deadline, STORE_REQUEST_SQL,
+	if ((rc = store_step(s, deadline, STORE_REQUEST_COPY_SQL,
 	    STORE_REQUEST_PARAMS, s->params, PGRES_TUPLES_OK, &res, err,
 	    errlen)) != 0)
 		goto done;
@@ -465,13 +471,18 @@ done:
 	    PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
 		char why[256];
 
-		if (store_step(s, deadline, "ROLLBACK", 0, NULL,
-		    PGRES_COMMAND_OK, &res, why, sizeof why) != 0) {
+		rc = store_step(s, deadline, "ROLLBACK", 0, NULL,
+		    PGRES_COMMAND_OK, &res, why, sizeof why);
+		PQclear(res);
+		if (rc == 0)
+			rc = STORE_NOT_COPIED;
+		else {
+			/* A server that cannot roll back is not one to use. */
 			snprintf(err, errlen, "%s", why);
 			store_disconnect(s);
-			rc = STORE_BROKEN;
+			if (rc == STORE_NOT_COPIED)
+				rc = STORE_BROKEN;
 		}
-		PQclear(res);
 	}
 	buf_release(&prefix);
 	return rc;

@@ -2,7 +2,8 @@
 # 60-batches.t - SendPulse-sized batches through nginx: 1,000 events
 # stored in one request and all duplicates when sent again, 5,000 and
 # 10,000 (the per-request limit) taken whole, one past the limit 413,
-# and one bad element anywhere refusing the whole batch.  Also Aldeamo's
+# and one bad element anywhere refusing the whole batch; batches by COPY
+# (duplicates, escaping, the request's time).  Also Aldeamo's
 # unsubscribe then reactivation, kept both and in order.
 . "$(dirname "$0")/lib.sh"
 
@@ -154,5 +155,21 @@ long_string $((field + 1)) >"$scratch/long"
 post /webhooks/mailjet "$scratch/long"
 is "$status" 400 "a string of $((field + 1)) bytes: 400"
 is "$(events)" 2 "only the two bodies within the limits are stored"
+
+# COPY's rows carry their request's time as text the server reads back:
+# it must be the same instant whatever the session's DateStyle and time
+# zone.  In the Postgres style, Asia/Kolkata prints "IST", which the
+# default abbreviations read as Israel's +02.
+sql "ALTER ROLE esphooks_writer SET DateStyle = 'Postgres, DMY'" >/dev/null
+sql "ALTER ROLE esphooks_writer SET TimeZone = 'Asia/Kolkata'" >/dev/null
+# The workers reconnect, with those settings, at their next POST.
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'esphooks_writer'" >/dev/null
+batch 40 zone
+post /webhooks/sendpulse "$scratch/batch"
+is "$status/$body" '200/{"received":40,"stored":40,"duplicates":0}' \
+    "a batch from a session in another DateStyle and time zone"
+is "$(sql "SELECT count(*) FILTER (WHERE s.received_at = r.received_at AND s.cmin::text = '1') FROM sendpulse s JOIN webhook_request r ON r.id = s.request WHERE s.subject LIKE '% zone'")" \
+    40 "its events carry their request's time, to the microsecond"
+sql "ALTER ROLE esphooks_writer RESET ALL" >/dev/null
 
 done_testing
