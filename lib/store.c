@@ -32,7 +32,8 @@
 /*
  * Batches of at least this many events are tried with COPY first (see
  * store_copy()): it costs four more round trips, ~0.1-0.2 ms here,
- * and saves about a third of the server's CPU per event.
+ * and saves about a quarter of the server's CPU per event (README,
+ * Performance).
  */
 #define STORE_COPY_MIN		32
 /*
@@ -56,7 +57,7 @@ struct store {
 						   on */
 	int			 nparams;
 	PGconn			*conn;		/* NULL when not connected */
-	int			 timeout_ms;	/* for each statement */
+	int			 timeout_ms;	/* for each POST's transaction */
 	int64_t			 retry_at;	/* no connection before this
 						   tstamp_monotonic_ms() */
 };
