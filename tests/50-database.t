@@ -28,11 +28,11 @@ post_string /webhooks/mailjet '[{"event":"open","n":2},{"event":"click","n":2}]'
 is "$status" 200 "a retry while down is spooled too"
 # A batch of COPY's size, and its retry: replay copies the first, and
 # the insert statement finds the second all duplicates.
-big="[$(seq -s, 1 40 | sed 's/[0-9][0-9]*/{"event":"opened","n":4,"i":&}/g')]"
+big="[$(seq -s, 1 64 | sed 's/[0-9][0-9]*/{"event":"opened","n":4,"i":&}/g')]"
 for try in 1 2; do
 	post_string /webhooks/sendpulse "$big"
-	is "$body" '{"received":40,"stored":0,"duplicates":0,"spooled":40}' \
-	    "a 40-event batch spooled ($try)"
+	is "$body" '{"received":64,"stored":0,"duplicates":0,"spooled":64}' \
+	    "a 64-event batch spooled ($try)"
 done
 pg_start
 
@@ -40,7 +40,7 @@ ok "$(spool_drained; echo $?)" "the spool is replayed once the database is back"
 is "$(sql "SELECT provider, count(*) FROM email_events WHERE raw->>'n' = '2' GROUP BY 1 ORDER BY 1" | tr '\t\n' ': ')" \
     "aldeamo:2 mailjet:2 sendpulse:2 " "every spooled event is stored, once"
 is "$(sql "SELECT count(*), count(DISTINCT raw->>'i'), string_agg(DISTINCT cmin::text, ',') FROM sendpulse WHERE raw->>'n' = '4'" | tr '\t' ' ')" \
-    "40 40 1" "the spooled batch is stored once, by COPY"
+    "64 64 1" "the spooled batch is stored once, by COPY"
 is "$(sql "SELECT count(*) FROM webhook_request WHERE replayed_at IS NOT NULL AND replayed_at > received_at")" 6 \
     "the replayed requests keep their time and are marked replayed"
 like "$(cat "$ESPHOOKS_VAR/log/mailjet.log")" "replayed '$ESPHOOKS_VAR/spool/mailjet." \

@@ -45,7 +45,7 @@ is "$(sql "SELECT count(*) FROM sendpulse WHERE smtp_code = 250")" 1000 \
 is "$(sql "SELECT string_agg(message_id, ',' ORDER BY id) FROM (SELECT * FROM sendpulse ORDER BY id LIMIT 3) s")" \
     "1149317311,1149317312,1149317313" "stored in the order sent"
 
-# A batch of STORE_COPY_MIN (32) events or more goes by COPY, after the
+# A batch of STORE_COPY_MIN (64) events or more goes by COPY, after the
 # request row in the same transaction: its rows carry command id 1,
 # where the one insert statement's carry 0.  A duplicate makes COPY fail
 # and the statement take the batch instead.
@@ -72,7 +72,7 @@ is "$status/$body" '200/{"received":80,"stored":40,"duplicates":40}' \
 awk 'BEGIN {
 	n = split("back\\\\slash|tab\\there|new\\nline|cr\\rx|\\\\N|\\\\.|NULL||quo\\\"te|{b},c|end\\\\|\\u00e7a \\u2603", v, "|")
 	printf "["
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < 72; i++) {
 		if (i) printf ","
 		printf "{\"event\":\"hard_bounces\",\"timestamp\":1490954061,\"message_id\":%d,", 77000 + i
 		printf "\"recipient\":\"e%d@example.com\",\"subject\":\"%s\",", i, v[i % n + 1]
@@ -81,14 +81,14 @@ awk 'BEGIN {
 	printf "]"
 }' >"$scratch/batch"
 post /webhooks/sendpulse "$scratch/batch"
-is "$status/$body" '200/{"received":40,"stored":40,"duplicates":0}' \
-    "40 events with characters COPY escapes: stored"
-is "$(sql "SELECT count(*) FILTER (WHERE subject = raw->>'subject' AND smtp_response = raw->>'smtp_server_response' AND url IS NULL AND cmin::text = '1') FROM sendpulse WHERE message_id::bigint BETWEEN 77000 AND 77039")" \
-    40 "backslashes, tabs, newlines, \\N, \\., NULL and '' arrive as sent, absent is NULL"
+is "$status/$body" '200/{"received":72,"stored":72,"duplicates":0}' \
+    "72 events with characters COPY escapes: stored"
+is "$(sql "SELECT count(*) FILTER (WHERE subject = raw->>'subject' AND smtp_response = raw->>'smtp_server_response' AND url IS NULL AND cmin::text = '1') FROM sendpulse WHERE message_id::bigint BETWEEN 77000 AND 77071")" \
+    72 "backslashes, tabs, newlines, \\N, \\., NULL and '' arrive as sent, absent is NULL"
 is "$(sql "SELECT subject FROM sendpulse WHERE message_id = '77000'")" 'back\slash' \
     "a backslash is one backslash"
-is "$(sql "SELECT count(*) FROM sendpulse WHERE message_id::bigint BETWEEN 77000 AND 77039 AND subject = ''")" \
-    3 "an empty string is empty, not NULL"
+is "$(sql "SELECT count(*) FROM sendpulse WHERE message_id::bigint BETWEEN 77000 AND 77071 AND subject = ''")" \
+    6 "an empty string is empty, not NULL"
 
 for n in 5000 10000; do
 	batch $n "n$n"
@@ -164,12 +164,12 @@ sql "ALTER ROLE esphooks_writer SET DateStyle = 'Postgres, DMY'" >/dev/null
 sql "ALTER ROLE esphooks_writer SET TimeZone = 'Asia/Kolkata'" >/dev/null
 # The workers reconnect, with those settings, at their next POST.
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'esphooks_writer'" >/dev/null
-batch 40 zone
+batch 64 zone
 post /webhooks/sendpulse "$scratch/batch"
-is "$status/$body" '200/{"received":40,"stored":40,"duplicates":0}' \
+is "$status/$body" '200/{"received":64,"stored":64,"duplicates":0}' \
     "a batch from a session in another DateStyle and time zone"
 is "$(sql "SELECT count(*) FILTER (WHERE s.received_at = r.received_at AND s.cmin::text = '1') FROM sendpulse s JOIN webhook_request r ON r.id = s.request WHERE s.subject LIKE '% zone'")" \
-    40 "its events carry their request's time, to the microsecond"
+    64 "its events carry their request's time, to the microsecond"
 sql "ALTER ROLE esphooks_writer RESET ALL" >/dev/null
 
 done_testing
