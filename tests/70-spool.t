@@ -101,6 +101,38 @@ wait "$replayer"
 is "$?" 0 "and stops on SIGTERM with status 0"
 is "$(ls "$cgispool" | grep -v '\.lock$')" "" "its spool is empty"
 
+# The same for a batch that goes by COPY: the request row is inserted,
+# COPY waits for the lock, the program gives up at --db-timeout and
+# spools; the abandoned transaction never commits, and the replay
+# stores the batch once.
+big="[$(seq -s, 1 64 | sed 's/[0-9][0-9]*/{"event":"opened","m":"slowcopy","i":&}/g')]"
+psql -X -q -c "BEGIN; LOCK TABLE sendpulse IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null &
+locker=$!
+for _ in $(seq 100); do
+	[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'sendpulse'::regclass AND granted")" -gt 0 ] && break
+	sleep 0.1
+done
+# Its own user, so that the count of replayed requests below holds.
+spooled_cgi sendpulse "$big" REMOTE_USER=cgi-copy
+is "$body" '{"received":64,"stored":0,"duplicates":0,"spooled":64}' \
+    "a 64-event batch stuck behind a lock: spooled"
+like "$(cat "$scratch/cgi.err")" "within 300 ms" "the log says it timed out"
+wait "$locker"
+env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+    PGUSER=esphooks_writer "$top/cgi-bin/sendpulse" --replay \
+    --spool "$cgispool" 2>>"$scratch/replay.err" &
+replayer=$!
+for _ in $(seq 100); do
+	[ "$(marker_count slowcopy)" -ge 64 ] && break
+	sleep 0.1
+done
+kill -TERM "$replayer"
+wait "$replayer"
+is "$(sql "SELECT count(*), count(DISTINCT raw->>'i') FROM email_events WHERE raw->>'m' = 'slowcopy'" | tr '\t' ' ')" \
+    "64 64" "the replay stores the batch once"
+is "$(sql "SELECT count(*) FROM webhook_request WHERE remote_user = 'cgi-copy'")" 1 \
+    "one request row: the abandoned transaction left none"
+
 # A replayer killed mid-file resumes where it was.  Thirty POSTs are
 # spooled (no database for the CGI program); a transaction holding the
 # dedup key of the tenth makes the replay wait there; the replayer is
