@@ -11,6 +11,17 @@ for p in mailjet sendpulse aldeamo; do
 	is "$body" '{"received":1,"stored":1,"duplicates":0}' "$p as CGI: stored"
 	like "$headers" 'Content-Type: application/json' "$p as CGI: JSON"
 
+	# A batch large enough for COPY, and again: all duplicates, by the
+	# statement COPY falls back to (under valgrind too: make valgrind).
+	# Its own user keeps the count of 'cgi' requests below.
+	big="[$(seq -s, 1 64 | sed 's/[0-9][0-9]*/{"event":"open","via":"cgi-copy","i":&}/g')]"
+	cgi $p "$big" REMOTE_USER=cgi-copy
+	is "$body" '{"received":64,"stored":64,"duplicates":0}' \
+	    "$p as CGI: a 64-event batch stored"
+	cgi $p "$big" REMOTE_USER=cgi-copy
+	is "$body" '{"received":64,"stored":0,"duplicates":64}' \
+	    "$p as CGI: the same batch again, 64 duplicates"
+
 	cgi $p '{"event":"open","via":"cgi"}' REMOTE_USER=
 	is "$status" 401 "$p as CGI, empty REMOTE_USER: 401"
 	like "$headers" 'WWW-Authenticate: Basic' "$p: 401 asks for Basic auth"
