@@ -71,19 +71,22 @@ mkdir "$cgispool"
 spooled_cgi() {
 	cgi "$1" "$2" ESPHOOKS_SPOOL="$cgispool" "${@:3}" -- --db-timeout 300
 }
-# replay: the --replay companion on the CGI spool, in the background.
+# replay [PROGRAM]: the --replay companion (aldeamo's by default) on the
+# CGI spool, in the background.
 replay() {
 	env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
-	    PGUSER=esphooks_writer "$top/cgi-bin/aldeamo" --replay \
+	    PGUSER=esphooks_writer "$top/cgi-bin/${1:-aldeamo}" --replay \
 	    --spool "$cgispool" 2>>"$scratch/replay.err" &
 	replayer=$!
 }
-psql -X -q -c "BEGIN; LOCK TABLE aldeamo IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null &
-locker=$!
-for _ in $(seq 100); do
-	[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'aldeamo'::regclass AND granted")" -gt 0 ] && break
-	sleep 0.1
-done
+# lock_table TABLE: a transaction in the background ($locker) holds an
+# exclusive lock on TABLE for 4 s; returns once the lock is granted.
+lock_table() {
+	psql -X -q -c "BEGIN; LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null &
+	locker=$!
+	wait_for 100 sql_true "SELECT count(*) > 0 FROM pg_locks WHERE relation = '$1'::regclass AND granted"
+}
+lock_table aldeamo
 spooled_cgi aldeamo '{"event":"open","m":"slow"}'
 is "$body" '{"received":1,"stored":0,"duplicates":0,"spooled":1}' \
     "a database slower than --db-timeout: spooled"
@@ -91,10 +94,7 @@ like "$(cat "$scratch/cgi.err")" "within 300 ms" "the log says it timed out"
 wait "$locker"
 is "$(marker_count slow)" 0 "nothing stored yet: CGI mode does not replay"
 replay
-for _ in $(seq 100); do
-	[ "$(marker_count slow)" = 1 ] && break
-	sleep 0.1
-done
+wait_for 100 sql_true "SELECT count(*) = 1 FROM email_events WHERE raw->>'m' = 'slow'"
 is "$(marker_count slow)" 1 "the --replay companion stores it"
 kill -TERM "$replayer"
 wait "$replayer"
@@ -106,26 +106,15 @@ is "$(ls "$cgispool" | grep -v '\.lock$')" "" "its spool is empty"
 # spools; the abandoned transaction never commits, and the replay
 # stores the batch once.
 big="[$(seq -s, 1 64 | sed 's/[0-9][0-9]*/{"event":"opened","m":"slowcopy","i":&}/g')]"
-psql -X -q -c "BEGIN; LOCK TABLE sendpulse IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null &
-locker=$!
-for _ in $(seq 100); do
-	[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'sendpulse'::regclass AND granted")" -gt 0 ] && break
-	sleep 0.1
-done
+lock_table sendpulse
 # Its own user, so that the count of replayed requests below holds.
 spooled_cgi sendpulse "$big" REMOTE_USER=cgi-copy
 is "$body" '{"received":64,"stored":0,"duplicates":0,"spooled":64}' \
     "a 64-event batch stuck behind a lock: spooled"
 like "$(cat "$scratch/cgi.err")" "within 300 ms" "the log says it timed out"
 wait "$locker"
-env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
-    PGUSER=esphooks_writer "$top/cgi-bin/sendpulse" --replay \
-    --spool "$cgispool" 2>>"$scratch/replay.err" &
-replayer=$!
-for _ in $(seq 100); do
-	[ "$(marker_count slowcopy)" -ge 64 ] && break
-	sleep 0.1
-done
+replay sendpulse
+wait_for 100 sql_true "SELECT count(*) >= 64 FROM email_events WHERE raw->>'m' = 'slowcopy'"
 kill -TERM "$replayer"
 wait "$replayer"
 is "$(sql "SELECT count(*), count(DISTINCT raw->>'i') FROM email_events WHERE raw->>'m' = 'slowcopy'" | tr '\t' ' ')" \
@@ -145,15 +134,9 @@ is "$body" '{"received":1,"stored":0,"duplicates":0,"spooled":1}' \
     "thirty POSTs spooled with no database"
 psql -X -q -c "BEGIN; INSERT INTO aldeamo (request, received_at, event, raw) VALUES (0, now(), 'opened', '{\"event\":\"open\",\"m\":\"k10\",\"who\":\"resume\"}'); SELECT pg_sleep(5); ROLLBACK;" >/dev/null &
 blocker=$!
-for _ in $(seq 100); do
-	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; INSERT INTO aldeamo%'")" = 1 ] && break
-	sleep 0.1
-done
+wait_for 100 sql_true "SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'BEGIN; INSERT INTO aldeamo%'"
 replay
-for _ in $(seq 100); do
-	[ "$(sql "SELECT count(*) FROM pg_locks WHERE NOT granted")" -gt 0 ] && break
-	sleep 0.1
-done
+wait_for 100 sql_true "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted"
 is "$(sql "SELECT count(*) FROM aldeamo WHERE raw->>'who' = 'resume'")" 9 \
     "the replay stopped at the tenth record"
 pos=$(cat "$cgispool"/aldeamo.*.replay.pos 2>/dev/null || echo 0)
@@ -162,10 +145,7 @@ kill -KILL "$replayer"
 wait "$replayer" 2>/dev/null
 wait "$blocker"
 replay
-for _ in $(seq 100); do
-	[ "$(sql "SELECT count(*) FROM aldeamo WHERE raw->>'who' = 'resume'")" = 30 ] && break
-	sleep 0.1
-done
+wait_for 100 sql_true "SELECT count(*) = 30 FROM aldeamo WHERE raw->>'who' = 'resume'"
 kill -TERM "$replayer"
 wait "$replayer"
 is "$(sql "SELECT count(*), count(DISTINCT raw->>'m') FROM aldeamo WHERE raw->>'who' = 'resume'" | tr '\t' ' ')" \

@@ -60,6 +60,24 @@ sql() {
 	psql -X -q -A -t -F "$(printf '\t')" -v ON_ERROR_STOP=1 -c "$1"
 }
 
+# sql_true QUERY: succeeds when QUERY (one boolean) returns true.
+sql_true() {
+	[ "$(sql "$1")" = t ]
+}
+
+# wait_for TENTHS COMMAND...: runs COMMAND every 0.1 s until it
+# succeeds, at most TENTHS times; fails if it never did.  The checks
+# that follow say what was wrong.
+wait_for() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Empties every event table, so each test file starts from nothing.
 reset_db() {
 	sql "TRUNCATE mailjet, sendpulse, aldeamo, webhook_request, webhook_reject" >/dev/null
