@@ -32,7 +32,8 @@ void	 buf_adds(struct buf *, const char *);
 void	 buf_addch(struct buf *, int);
 void	 buf_addf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	 buf_vaddf(struct buf *, const char *, va_list);
+void	 buf_vaddf(struct buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 /* Appends s as a JSON string, quotes included; s must be valid UTF-8. */
 void	 buf_add_json_string(struct buf *, const char *s, size_t len);
 /* Empties the buffer but keeps its memory for the next request. */
