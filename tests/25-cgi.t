@@ -80,7 +80,7 @@ env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
     PGUSER=esphooks_writer "$top/cgi-bin/mailjet" --listen "$sock" \
     --workers 2 2>"$scratch/term.log" &
 master=$!
-for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+wait_for 50 test -S "$sock"
 ok "$([ -S "$sock" ]; echo $?)" "--listen makes the socket"
 is "$(children $master)" 2 "two workers forked"
 kill -TERM $master
@@ -95,19 +95,20 @@ env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
     PGUSER=esphooks_writer "$top/cgi-bin/mailjet" --listen "$sock" \
     --workers 2 2>>"$scratch/term.log" &
 master=$!
-for _ in $(seq 50); do [ "$(children $master)" = 2 ] && break; sleep 0.1; done
+two_workers() { [ "$(children "$1")" = 2 ]; }
+wait_for 50 two_workers $master
 workers=$(grep -l "^PPid:[[:space:]]*$master\$" /proc/[0-9]*/status | cut -d/ -f3)
 is "$(printf '%s\n' $workers | grep -c '')" 2 "two workers to watch"
 # Not waited for: bash would print a "Killed" notice for the job.
 disown $master
 kill -KILL $master
-for _ in $(seq 50); do
-	left=0
-	for w in $workers; do running "$w" && left=$((left + 1)); done
-	[ $left = 0 ] && break
-	sleep 0.1
-done
-is "$left" 0 "SIGKILL on the master: its workers stop too"
+all_stopped() {
+	local w
+	for w; do running "$w" && return 1; done
+	return 0
+}
+ok "$(wait_for 50 all_stopped $workers; echo $?)" \
+    "SIGKILL on the master: its workers stop too"
 rm -f "$sock"
 
 done_testing

@@ -12,20 +12,14 @@ master=$(cat "$pidfile")
 # Hold an exclusive lock on mailjet for a few seconds, from psql.
 psql -X -q -c "BEGIN; LOCK TABLE mailjet IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;" &
 locker=$!
-for _ in $(seq 50); do
-	[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'mailjet'::regclass AND granted")" -gt 0 ] && break
-	sleep 0.1
-done
+wait_for 50 sql_true "SELECT count(*) > 0 FROM pg_locks WHERE relation = 'mailjet'::regclass AND granted"
 
 printf '{"event":"open","held":1}' >"$scratch/held"
 curl -sS -o "$scratch/held.out" -w '%{http_code}' -u "$auth" \
     --data-binary "@$scratch/held" "$base/webhooks/mailjet" >"$scratch/held.code" &
 poster=$!
 # Wait until the insert is waiting on the lock, i.e. in hand.
-for _ in $(seq 50); do
-	[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'mailjet'::regclass AND NOT granted")" -gt 0 ] && break
-	sleep 0.1
-done
+wait_for 50 sql_true "SELECT count(*) > 0 FROM pg_locks WHERE relation = 'mailjet'::regclass AND NOT granted"
 is "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'mailjet'::regclass AND NOT granted")" 1 \
     "a POST is in hand, waiting for the lock"
 
@@ -37,7 +31,7 @@ is "$(cat "$scratch/held.out")" '{"received":1,"stored":1,"duplicates":0}' \
     "and its event stored"
 is "$(sql "SELECT count(*) FROM mailjet WHERE raw->>'held' = '1'")" 1 \
     "the event is in the table"
-for _ in $(seq 100); do running "$master" || break; sleep 0.1; done
+wait_for 100 stopped "$master"
 ok "$(running "$master" && echo 1 || echo 0)" "the master exited"
 case $(tail -n 5 "$ESPHOOKS_VAR/log/mailjet.log") in
 *"killed by signal"*|*"did not stop"*) ok 1 "workers stopped by themselves" ;;

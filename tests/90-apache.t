@@ -117,10 +117,7 @@ stop_apache() {
 trap 'stop_apache; rm -rf "$scratch"' EXIT
 
 base=http://127.0.0.1:$port
-for _ in $(seq 100); do
-	curl -s -o /dev/null "$base/" && break
-	sleep 0.1
-done
+wait_for 100 curl -s -o /dev/null "$base/"
 
 reset_db
 for vhost in fcgi.test cgi.test; do

@@ -159,7 +159,7 @@ echo "# ExecStart by hand: $cmd"
 sock=$ESPHOOKS_VAR/run/mailjet.sock
 old=$(cat "$ESPHOOKS_VAR/run/mailjet.pid")
 kill -TERM "$old"
-for _ in $(seq 100); do running "$old" || break; sleep 0.1; done
+wait_for 100 stopped "$old"
 rm -f "$sock"
 runas=()
 if [ "$(id -u)" = 0 ]; then
@@ -183,7 +183,7 @@ is "$status/$body" '200/{"received":1,"stored":1,"duplicates":0}' \
 is "$(sql "SELECT usename FROM pg_stat_activity WHERE application_name = 'esphooks-mailjet' LIMIT 1")" \
     esphooks_writer "... connected as esphooks_writer"
 kill -TERM "$unit_pid"
-for _ in $(seq 100); do running "$unit_pid" || break; sleep 0.1; done
+wait_for 100 stopped "$unit_pid"
 wait "$unit_pid"
 is "$?" 0 "... and exits 0 on SIGTERM"
 rm -f "$sock"

@@ -130,6 +130,11 @@ running() {
 	    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
 }
 
+# stopped PID: the process no longer runs (for wait_for).
+stopped() {
+	! running "$1"
+}
+
 # children PID: how many processes have PID as parent (no procps needed).
 children() {
 	grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null | grep -c '' || true
