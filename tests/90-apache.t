@@ -50,15 +50,9 @@ fill() {
 fill "$top/deploy/apache/esphooks-fcgi.conf.in" >"$dir/esphooks-fcgi.conf"
 fill "$top/deploy/apache/esphooks-cgi.conf.in" >"$dir/esphooks-cgi.conf"
 
-load=
-for m in mpm_prefork authn_core authn_file authz_core authz_user auth_basic \
-    proxy proxy_fcgi alias cgi env; do
-	load="$load
-LoadModule ${m}_module $modules/mod_$m.so"
-done
 cat >"$dir/httpd.conf" <<CONF
 ServerRoot "$dir"
-$load
+$(apache_modules)
 $user_lines
 Listen 127.0.0.1:$port
 ServerName localhost

@@ -90,22 +90,11 @@ ok $rc "nginx takes the installed snippet"
 
 # Apache takes each of its two, in a <VirtualHost>.
 if command -v apache2 >/dev/null; then
-	m=/usr/lib/apache2/modules
 	for v in fcgi cgi; do
 		mkdir -p "$scratch/apache-$v"
 		cat >"$scratch/apache-$v/httpd.conf" <<-CONF
 		ServerRoot "$scratch/apache-$v"
-		LoadModule mpm_prefork_module $m/mod_mpm_prefork.so
-		LoadModule authn_core_module $m/mod_authn_core.so
-		LoadModule authn_file_module $m/mod_authn_file.so
-		LoadModule authz_core_module $m/mod_authz_core.so
-		LoadModule authz_user_module $m/mod_authz_user.so
-		LoadModule auth_basic_module $m/mod_auth_basic.so
-		LoadModule proxy_module $m/mod_proxy.so
-		LoadModule proxy_fcgi_module $m/mod_proxy_fcgi.so
-		LoadModule alias_module $m/mod_alias.so
-		LoadModule cgi_module $m/mod_cgi.so
-		LoadModule env_module $m/mod_env.so
+		$(apache_modules)
 		Listen 127.0.0.1:1
 		ServerName localhost
 		PidFile "$scratch/apache-$v/httpd.pid"

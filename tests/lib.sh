@@ -130,6 +130,16 @@ running() {
 	    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
 }
 
+# apache_modules: the LoadModule lines for what the esphooks Apache
+# snippets use (deploy/apache), from Debian's apache2.
+apache_modules() {
+	local m
+	for m in mpm_prefork authn_core authn_file authz_core authz_user \
+	    auth_basic proxy proxy_fcgi alias cgi env; do
+		echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
+	done
+}
+
 # stopped PID: the process no longer runs (for wait_for).
 stopped() {
 	! running "$1"
