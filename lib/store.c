@@ -248,27 +248,41 @@ fail:
 	return rc;
 }
 
+/*
+ * Follows a PQsend*() call whose result is sent: waits as
+ * store_finish() does when it is 1; when it is 0 (libpq could not send)
+ * closes the connection and returns STORE_BROKEN, err saying why.
+ */
+static int
+store_sent(struct store *s, int sent, int64_t deadline, PGresult **resp,
+    char *err, size_t errlen)
+{
+	*resp = NULL;
+	if (!sent) {
+		snprintf(err, errlen, "%s", PQerrorMessage(s->conn));
+		store_disconnect(s);
+		return STORE_BROKEN;
+	}
+	return store_finish(s, deadline, resp, err, errlen);
+}
+
 static int
 store_prepare(struct store *s, const char *name, const char *sql)
 {
-	PGresult *res = NULL;
+	PGresult *res;
 	char err[256];
-	int rc = -1;
+	int rc;
 
-	if (!PQsendPrepare(s->conn, name, sql, 0, NULL))
-		snprintf(err, sizeof err, "%s", PQerrorMessage(s->conn));
-	else if (store_finish(s, tstamp_monotonic_ms() + s->timeout_ms, &res,
-	    err, sizeof err) == 0) {
-		if (PQresultStatus(res) == PGRES_COMMAND_OK)
-			rc = 0;
-		else
-			snprintf(err, sizeof err, "%s",
-			    PQresultErrorMessage(res));
+	rc = store_sent(s, PQsendPrepare(s->conn, name, sql, 0, NULL),
+	    tstamp_monotonic_ms() + s->timeout_ms, &res, err, sizeof err);
+	if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+		snprintf(err, sizeof err, "%s", PQresultErrorMessage(res));
+		rc = -1;
 	}
-	if (rc == -1)
+	if (rc != 0)
 		log_msg(NULL, "unable to prepare '%s': %s", name, err);
 	PQclear(res);
-	return rc;
+	return rc == 0 ? 0 : -1;
 }
 
 int
@@ -347,15 +361,9 @@ store_run(struct store *s, const char *name, int n, const char *const *values,
     const int *lengths, const int *formats, PGresult **resp, char *err,
     size_t errlen)
 {
-	*resp = NULL;
-	if (!PQsendQueryPrepared(s->conn, name, n, values, lengths, formats,
-	    0)) {
-		snprintf(err, errlen, "%s", PQerrorMessage(s->conn));
-		store_disconnect(s);
-		return STORE_BROKEN;
-	}
-	return store_finish(s, tstamp_monotonic_ms() + s->timeout_ms, resp, err,
-	    errlen);
+	return store_sent(s, PQsendQueryPrepared(s->conn, name, n, values,
+	    lengths, formats, 0), tstamp_monotonic_ms() + s->timeout_ms, resp,
+	    err, errlen);
 }
 
 /*
@@ -372,14 +380,9 @@ store_step(struct store *s, int64_t deadline, const char *sql, int n,
 {
 	int rc;
 
-	*resp = NULL;
-	if (!(n ? PQsendQueryParams(s->conn, sql, n, NULL, values, NULL, NULL,
-	    0) : PQsendQuery(s->conn, sql))) {
-		snprintf(err, errlen, "%s", PQerrorMessage(s->conn));
-		store_disconnect(s);
-		return STORE_BROKEN;
-	}
-	if ((rc = store_finish(s, deadline, resp, err, errlen)) != 0)
+	if ((rc = store_sent(s, n ? PQsendQueryParams(s->conn, sql, n, NULL,
+	    values, NULL, NULL, 0) : PQsendQuery(s->conn, sql), deadline, resp,
+	    err, errlen)) != 0)
 		return rc;
 	if (PQresultStatus(*resp) == want)
 		return 0;
@@ -390,8 +393,8 @@ store_step(struct store *s, int64_t deadline, const char *sql, int n,
 }
 
 /*
- * Stores a batch by COPY, which takes rows at about two thirds of the
- * server's CPU that the insert statement needs: BEGIN, the request row,
+ * Stores a batch by COPY, which takes rows at about three quarters of
+ * the server's CPU that the insert statement needs: BEGIN, the request row,
  * COPY of the events, COMMIT, all within one s->timeout_ms.  COPY has
  * no ON CONFLICT: a duplicate (a provider's retry, a replayed spool
  * record) or a value a column refuses fails it, the transaction is
