@@ -10,9 +10,7 @@ pidfile=$ESPHOOKS_VAR/run/mailjet.pid
 master=$(cat "$pidfile")
 
 # Hold an exclusive lock on mailjet for a few seconds, from psql.
-psql -X -q -c "BEGIN; LOCK TABLE mailjet IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;" &
-locker=$!
-wait_for 50 sql_true "SELECT count(*) > 0 FROM pg_locks WHERE relation = 'mailjet'::regclass AND granted"
+lock_table mailjet 3
 
 printf '{"event":"open","held":1}' >"$scratch/held"
 curl -sS -o "$scratch/held.out" -w '%{http_code}' -u "$auth" \

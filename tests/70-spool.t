@@ -79,13 +79,6 @@ replay() {
 	    --spool "$cgispool" 2>>"$scratch/replay.err" &
 	replayer=$!
 }
-# lock_table TABLE: a transaction in the background ($locker) holds an
-# exclusive lock on TABLE for 4 s; returns once the lock is granted.
-lock_table() {
-	psql -X -q -c "BEGIN; LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" >/dev/null &
-	locker=$!
-	wait_for 100 sql_true "SELECT count(*) > 0 FROM pg_locks WHERE relation = '$1'::regclass AND granted"
-}
 lock_table aldeamo
 spooled_cgi aldeamo '{"event":"open","m":"slow"}'
 is "$body" '{"received":1,"stored":0,"duplicates":0,"spooled":1}' \

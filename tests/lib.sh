@@ -140,6 +140,15 @@ apache_modules() {
 	done
 }
 
+# lock_table TABLE [SECONDS]: a transaction in the background ($locker)
+# holds an exclusive lock on TABLE for SECONDS (4); returns once the
+# lock is granted.
+lock_table() {
+	psql -X -q -c "BEGIN; LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(${2:-4}); COMMIT;" >/dev/null &
+	locker=$!
+	wait_for 100 sql_true "SELECT count(*) > 0 FROM pg_locks WHERE relation = '$1'::regclass AND granted"
+}
+
 # stopped PID: the process no longer runs (for wait_for).
 stopped() {
 	! running "$1"
