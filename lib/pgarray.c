@@ -47,6 +47,25 @@ pgarray_add(struct buf *b, const char *s, size_t len)
 }
 
 void
+pgarray_add_size(struct buf *b, size_t n)
+{
+	pgarray_sep(b);
+	buf_addf(b, "%zu", n);
+}
+
+int
+pgarray_append(struct buf *b, const char *lit, size_t len)
+{
+	if (len < 2 || lit[0] != '{' || lit[len - 1] != '}')
+		return -1;
+	if (len > 2) {
+		pgarray_sep(b);
+		buf_add(b, lit + 1, len - 2);
+	}
+	return 0;
+}
+
+void
 pgarray_add_null(struct buf *b)
 {
 	pgarray_sep(b);

@@ -28,7 +28,15 @@ void	pgarray_open(struct buf *);
  */
 int	pgarray_add(struct buf *, const char *s, size_t len);
 void	pgarray_add_null(struct buf *);
+/* Appends a number, for integer[] (unquoted, as array_in() takes it). */
+void	pgarray_add_size(struct buf *, size_t);
 void	pgarray_close(struct buf *);
+/*
+ * Appends the elements of the literal lit[0..len), as written above,
+ * to the array open at the end of b: several arrays made one.  Returns
+ * 0, or -1 without writing anything when lit is not braced.
+ */
+int	pgarray_append(struct buf *, const char *lit, size_t len);
 
 /*
  * Reads the element after *pos in the literal s[0..len) (start with

@@ -146,6 +146,36 @@ test_malformed(void)
 	}
 }
 
+/* Arrays made one: what store.c sends for POSTs that share a statement. */
+static void
+test_append(void)
+{
+	static const char *const lits[] = {
+		"{\"a\",NULL}", "{}", "{\"b,\\\"}\"}", "{NULL}",
+	};
+	struct buf b = BUF_INIT, out = BUF_INIT;
+	size_t i, n, pos = 0;
+	int isnull;
+
+	pgarray_open(&b);
+	for (i = 0; i < sizeof lits / sizeof lits[0]; i++)
+		tap_ok(pgarray_append(&b, lits[i], strlen(lits[i])) == 0,
+		    "literal %zu appended", i);
+	tap_ok(pgarray_append(&b, "\"a\"", 3) == -1 &&
+	    pgarray_append(&b, "{", 1) == -1, "an unbraced one is refused");
+	pgarray_close(&b);
+	tap_is(b.data, "{\"a\",NULL,\"b,\\\"}\",NULL}",
+	    "their elements in order, an empty one adding none");
+	tap_ok(walk(b.data, b.len, &n) == 0 && n == 4, "reads as 4 elements");
+	(void)pgarray_next(b.data, b.len, &pos, &out, &isnull);
+	(void)pgarray_next(b.data, b.len, &pos, &out, &isnull);
+	tap_ok(pgarray_next(b.data, b.len, &pos, &out, &isnull) == 1 &&
+	    !isnull && strcmp(out.data, "b,\"}") == 0,
+	    "an element with a comma, a quote and a brace intact");
+	buf_release(&b);
+	buf_release(&out);
+}
+
 int
 main(void)
 {
@@ -153,5 +183,6 @@ main(void)
 	test_null_and_empty();
 	test_nul_refused();
 	test_malformed();
+	test_append();
 	return tap_done();
 }
