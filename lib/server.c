@@ -1,13 +1,16 @@
 /*
  * server.c - options, the CGI and FastCGI loops, master and workers.
  */
+#define _GNU_SOURCE		/* ppoll() */
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,7 @@
 #include "webhook.h"
 
 /* Default and largest number of worker processes. */
-#define SERVER_WORKERS_DEFAULT	8
+#define SERVER_WORKERS_DEFAULT	4
 #define SERVER_WORKERS_MAX	256
 /* Pending connections the listening socket holds. */
 #define SERVER_BACKLOG		1024
@@ -36,6 +39,11 @@
 /* A worker that dies sooner than this after its start is restarted
    only after a pause, so a crash loop does not become a fork storm. */
 #define SERVER_RESPAWN_PAUSE	1
+/*
+ * A worker keeps the body buffers of the requests after the first of a
+ * group up to this size (the first keeps request.c's larger amount).
+ */
+#define SERVER_KEEP_GROUPED	(64 * 1024)
 /* Largest --db-timeout, in milliseconds. */
 #define SERVER_DB_TIMEOUT_MAX	600000
 
@@ -293,44 +301,69 @@ server_queue(int fd)
 }
 
 /*
- * Waits in *ep, with the signal mask unblocked (atomically, so a SIGTERM
- * sent just before is not missed), until a connection is pending; then
- * FCGX_Accept_r() takes it.  Returns 0, or -1 when a signal came first.
- * Should two workers wake for one connection, the loser waits in
- * accept(), as without the epoll.
+ * Waits in *ep (or, should it fail, in a poll() on fd), with the signal
+ * mask unblocked (atomically, so a SIGTERM sent just before is not
+ * missed), until a connection is pending.  Returns 0, or -1 when a
+ * signal came first.  The listening socket does not block: should two
+ * workers wake for one connection, the loser's accept() fails with
+ * EAGAIN and it waits again.
  */
 static int
-server_turn(int *ep, const sigset_t *unblocked)
+server_turn(int *ep, int fd, const sigset_t *unblocked)
 {
 	struct epoll_event ev;
+	struct pollfd pfd;
 
-	if (*ep == -1)
-		return 0;
-	if (epoll_pwait(*ep, &ev, 1, -1, unblocked) == -1) {
+	if (*ep != -1) {
+		if (epoll_pwait(*ep, &ev, 1, -1, unblocked) != -1)
+			return 0;
 		if (errno == EINTR)
 			return -1;
-		log_msg(NULL, "epoll_pwait: %s; waiting in accept instead",
+		log_msg(NULL, "epoll_pwait: %s; waiting in poll instead",
 		    strerror(errno));
 		close(*ep);
 		*ep = -1;
 	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (ppoll(&pfd, 1, NULL, unblocked) == -1 && errno == EINTR)
+		return -1;
 	return 0;
 }
 
 /*
- * A worker's loop.  SIGTERM is blocked while a request is in hand, so
- * reads and writes are never cut short; it is let through only while
- * waiting for a connection, which then fails with EINTR and the loop
- * ends.
+ * Ends the i-th request of a group, its answer sent.  The first slot
+ * keeps a usual body's memory (request_begin() trims it); the others,
+ * used only by groups, keep less.
+ */
+static void
+server_finish(FCGX_Request *fr, struct request *r, size_t i)
+{
+	FCGX_Finish_r(fr);
+	if (i > 0)
+		request_trim(r, SERVER_KEEP_GROUPED);
+}
+
+/*
+ * A worker's loop.  Once woken, it takes every connection that waits
+ * at that moment, up to a group (webhook_room()): their events go to
+ * the database in one transaction, so under load many POSTs share a
+ * commit where each used to pay for its own (README, Performance).  A
+ * lone POST is stored as before, with no wait for company.  SIGTERM is
+ * blocked except while waiting for a connection, so reads and writes
+ * are never cut short; the requests in hand are answered, then the
+ * loop ends.
  */
 static int
 server_worker(struct server *s)
 {
-	struct request r = { NULL, { 0 }, BUF_INIT };
-	FCGX_Request fr;
+	/* fr[i] and r[i] hold the i-th request waiting in w. */
+	FCGX_Request fr[WEBHOOK_GROUP_MAX];
+	struct request r[WEBHOOK_GROUP_MAX];
 	struct webhook *w;
 	sigset_t term, old;
 	int ep = -1, rc;
+	size_t i, n;
 
 	server_signal(SIGTERM, server_on_term);
 	server_signal(SIGINT, server_on_term);
@@ -340,38 +373,48 @@ server_worker(struct server *s)
 	sigaddset(&term, SIGINT);
 	sigprocmask(SIG_BLOCK, &term, &old);
 
+	memset(r, 0, sizeof r);		/* each body BUF_INIT */
+	/* Nothing to free on failure: libfcgi allocates at accept. */
+	for (i = 0; i < WEBHOOK_GROUP_MAX; i++)
+		if (FCGX_InitRequest(&fr[i], s->fd,
+		    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+			log_msg(NULL, "unable to initialise a FastCGI request");
+			return 1;
+		}
 	if ((w = webhook_new(s->p, &s->wopt)) == NULL)
 		return 1;
 	webhook_warm(w);
-	if (FCGX_InitRequest(&fr, s->fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		log_msg(NULL, "unable to initialise a FastCGI request");
-		webhook_free(w);
-		return 1;
-	}
 	ep = server_queue(s->fd);
 	while (!server_stopping) {
-		if (server_turn(&ep, &old) == -1)
+		if (server_turn(&ep, s->fd, &old) == -1)
 			continue;
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		rc = server_stopping ? -1 : FCGX_Accept_r(&fr);
-		sigprocmask(SIG_BLOCK, &term, NULL);
-		if (rc < 0) {
-			if (server_stopping)
-				break;
-			if (rc == -EINTR)
-				continue;
-			log_msg(NULL, "unable to accept a FastCGI request: %s",
-			    strerror(-rc));
+		rc = 0;
+		n = 0;
+		while (webhook_room(w) && (rc = FCGX_Accept_r(&fr[n])) == 0) {
+			request_begin(&r[n], &fr[n]);
+			if (webhook_take(w, &r[n]))
+				n++;
+			else
+				server_finish(&fr[n], &r[n], n);
+		}
+		if (n > 0)
+			webhook_commit(w);
+		for (i = 0; i < n; i++)
+			server_finish(&fr[i], &r[i], i);
+		/* EAGAIN: no more connections waiting (or another took it). */
+		if (rc < 0 && rc != -EAGAIN && rc != -EINTR) {
+			if (!server_stopping)
+				log_msg(NULL, "unable to accept a FastCGI "
+				    "request: %s", strerror(-rc));
 			break;
 		}
-		request_begin(&r, &fr);
-		webhook_handle(w, &r);
-		FCGX_Finish_r(&fr);
 	}
-	FCGX_Free(&fr, 0);
+	for (i = 0; i < WEBHOOK_GROUP_MAX; i++) {
+		FCGX_Free(&fr[i], 0);
+		request_release(&r[i]);
+	}
 	if (ep != -1)
 		close(ep);
-	request_release(&r);
 	webhook_free(w);
 	return 0;
 }
@@ -539,6 +582,16 @@ server_main(int argc, char **argv, const struct provider *p)
 		s.fd = 0;
 	else
 		return server_cgi(&s);
+	/*
+	 * Workers wait in epoll or poll, never in accept(), and take the
+	 * connections pending until there are none (server_worker()).
+	 */
+	if ((rc = fcntl(s.fd, F_GETFL)) == -1 ||
+	    fcntl(s.fd, F_SETFL, rc | O_NONBLOCK) == -1) {
+		log_msg(NULL, "unable to make the listening socket "
+		    "non-blocking: %s", strerror(errno));
+		return 1;
+	}
 	if (s.pidfile && server_write_pidfile(s.pidfile) == -1)
 		return 1;
 	server_replayer(&s);

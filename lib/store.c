@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "event.h"
 #include "log.h"
+#include "pgarray.h"
 #include "pgcopy.h"
 #include "store.h"
 #include "tstamp.h"
@@ -43,12 +44,17 @@
  * a batch-sized one is allocated and faulted in anew.
  */
 #define STORE_COPY_CHUNK	65536
+/* The group insert's parameters are kept for the next up to this size. */
+#define STORE_GROUP_KEEP	(1024 * 1024)
 
 struct store {
 	const struct provider	*p;
 	char			*conninfo;	/* owned; may be NULL */
 	char			*insert_sql;	/* owned */
 	char			*copy_sql;	/* owned */
+	char			*group_sql;	/* owned */
+	struct buf		 group;		/* owned: the group insert's
+						   parameters, kept */
 	struct buf		 rows;		/* owned: COPY data, kept for
 						   the next batch */
 	const char		**params;	/* owned array, borrowed strings:
@@ -83,16 +89,35 @@ static const char reject_sql[] =
 	" RETURNING id, to_char(received_at AT TIME ZONE 'UTC'," \
 	" 'YYYY-MM-DD HH24:MI:SS.US') || '+00'"
 
-/* The event columns after request and received_at, in array order. */
+/*
+ * The event columns after request and received_at, in array order,
+ * each name after prefix ("" or a table alias and its dot).
+ */
 static void
-store_columns(struct buf *cols, const struct provider *p)
+store_columns(struct buf *cols, const struct provider *p, const char *prefix)
 {
 	size_t i;
 
-	buf_adds(cols, "provider_event, event, hard_bounce");
+	buf_addf(cols, "%sprovider_event, %sevent, %shard_bounce", prefix,
+	    prefix, prefix);
 	for (i = 0; i < p->ncolumns; i++)
-		buf_addf(cols, ", %s", p->columns[i].name);
-	buf_adds(cols, ", raw");
+		buf_addf(cols, ", %s%s", prefix, p->columns[i].name);
+	buf_addf(cols, ", %sraw", prefix);
+}
+
+/* The typed array parameters of the events, numbered from param. */
+static void
+store_arrays(struct buf *args, const struct provider *p, int param)
+{
+	size_t i;
+
+	buf_addf(args, "$%d::text[], $%d::text[], $%d::boolean[]", param,
+	    param + 1, param + 2);
+	param += 3;
+	for (i = 0; i < p->ncolumns; i++)
+		buf_addf(args, ", $%d::%s[]", param++,
+		    p->columns[i].conv->sqltype);
+	buf_addf(args, ", $%d::jsonb[]", param);
 }
 
 /*
@@ -110,17 +135,9 @@ static char *
 store_insert_sql(const struct provider *p)
 {
 	struct buf sql = BUF_INIT, args = BUF_INIT, cols = BUF_INIT;
-	int param = STORE_REQUEST_PARAMS + 1;
-	size_t i;
 
-	store_columns(&cols, p);
-	buf_addf(&args, "$%d::text[], $%d::text[], $%d::boolean[]", param,
-	    param + 1, param + 2);
-	param += 3;
-	for (i = 0; i < p->ncolumns; i++)
-		buf_addf(&args, ", $%d::%s[]", param++,
-		    p->columns[i].conv->sqltype);
-	buf_addf(&args, ", $%d::jsonb[]", param);
+	store_columns(&cols, p, "");
+	store_arrays(&args, p, STORE_REQUEST_PARAMS + 1);
 	buf_addf(&sql,
 	    "WITH req AS (" STORE_REQUEST_SQL " RETURNING id, received_at),"
 	    " ins AS ("
@@ -136,13 +153,61 @@ store_insert_sql(const struct provider *p)
 	return buf_detach(&sql, NULL);
 }
 
+/*
+ * The insert for several POSTs at once (store_group()): a request row
+ * for each from $2..$4 (their request ids, users and event counts),
+ * then the events of them all, their arrays those of the POSTs one
+ * after the other and $5 saying which POST (1, 2, ...) each is from.
+ * An event finds its request row by its POST's request id, which
+ * store_group() makes sure differ; a subquery, not a join, so the
+ * events go in the order they came.  The request rows' time is now(),
+ * the transaction's, as for the events.  Returns, for each POST in
+ * order, how many of its events were new.  As many parameters as the
+ * insert for one POST.
+ */
+static char *
+store_group_sql(const struct provider *p)
+{
+	struct buf sql = BUF_INIT, args = BUF_INIT, cols = BUF_INIT,
+	    ecols = BUF_INIT;
+
+	store_columns(&cols, p, "");
+	store_columns(&ecols, p, "e.");
+	store_arrays(&args, p, STORE_REQUEST_PARAMS + 1);
+	buf_addf(&sql,
+	    "WITH req AS ("
+	    " INSERT INTO webhook_request"
+	    " (provider, request_id, remote_user, events)"
+	    " SELECT $1, q.request_id, q.remote_user, q.events"
+	    " FROM unnest($2::text[], $3::text[], $4::integer[])"
+	    " AS q(request_id, remote_user, events)"
+	    " RETURNING id, request_id),"
+	    " ins AS ("
+	    " INSERT INTO %s (request, received_at, %s)"
+	    " SELECT (SELECT req.id FROM req"
+	    " WHERE req.request_id = ($2::text[])[e.post]), now(), %s"
+	    " FROM unnest($5::integer[], %s) AS e(post, %s)"
+	    " ON CONFLICT (dedup_key) DO NOTHING"
+	    " RETURNING request)"
+	    " SELECT count(ins.request)"
+	    " FROM unnest($2::text[]) WITH ORDINALITY AS q(request_id, k)"
+	    " JOIN req ON req.request_id = q.request_id"
+	    " LEFT JOIN ins ON ins.request = req.id"
+	    " GROUP BY q.k ORDER BY q.k",
+	    p->name, cols.data, ecols.data, args.data, cols.data);
+	buf_release(&args);
+	buf_release(&cols);
+	buf_release(&ecols);
+	return buf_detach(&sql, NULL);
+}
+
 /* The COPY for provider p: the same columns as the insert. */
 static char *
 store_copy_sql(const struct provider *p)
 {
 	struct buf sql = BUF_INIT, cols = BUF_INIT;
 
-	store_columns(&cols, p);
+	store_columns(&cols, p, "");
 	buf_addf(&sql, "COPY %s (request, received_at, %s) FROM STDIN",
 	    p->name, cols.data);
 	buf_release(&cols);
@@ -159,6 +224,7 @@ store_new(const struct provider *p, const char *conninfo, int timeout_ms)
 	s->conninfo = conninfo ? xstrdup(conninfo) : NULL;
 	s->insert_sql = store_insert_sql(p);
 	s->copy_sql = store_copy_sql(p);
+	s->group_sql = store_group_sql(p);
 	s->nparams = STORE_REQUEST_PARAMS + (int)events_nparams(p);
 	s->params = xmalloc((size_t)s->nparams * sizeof *s->params);
 	s->lens = xmalloc((size_t)s->nparams * sizeof *s->lens);
@@ -183,6 +249,8 @@ store_free(struct store *s)
 	free(s->conninfo);
 	free(s->insert_sql);
 	free(s->copy_sql);
+	free(s->group_sql);
+	buf_release(&s->group);
 	buf_release(&s->rows);
 	free(s->params);
 	free(s->lens);
@@ -192,8 +260,12 @@ store_free(struct store *s)
 /* What store_finish() and store_run() return besides 0. */
 #define STORE_BROKEN	-1	/* the connection failed */
 #define STORE_TIMEOUT	-2	/* no answer within s->timeout_ms */
-/* What store_copy() returns when COPY did not take the batch. */
-#define STORE_NOT_COPIED 1
+/*
+ * What store_copy() and store_pipeline() return when the server did
+ * not take the data: the transaction is rolled back, the connection
+ * stays usable.
+ */
+#define STORE_ROLLED_BACK 1
 
 /*
  * Waits, until deadline (tstamp_monotonic_ms()), for the statement just
@@ -325,6 +397,7 @@ store_connect(struct store *s)
 	/* Sends never block: a hung server costs s->timeout_ms, no more. */
 	if (PQsetnonblocking(s->conn, 1) == -1 ||
 	    store_prepare(s, "insert_events", s->insert_sql) == -1 ||
+	    store_prepare(s, "insert_group", s->group_sql) == -1 ||
 	    store_prepare(s, "insert_reject", reject_sql) == -1)
 		goto fail;
 	return 0;
@@ -369,8 +442,8 @@ store_run(struct store *s, const char *name, int n, const char *const *values,
 /*
  * One step of store_copy(): sends sql (with n text parameters, or none)
  * and waits until deadline.  Returns 0 with the result in *resp (the
- * caller clears it) when its status is want; STORE_NOT_COPIED when the
- * server answered otherwise (err says why); STORE_BROKEN or
+ * caller clears it) when its status is want; STORE_ROLLED_BACK when the
+ * server answered otherwise (err says why; store_copy() rolls back); STORE_BROKEN or
  * STORE_TIMEOUT when the connection is gone.
  */
 static int
@@ -389,7 +462,7 @@ store_step(struct store *s, int64_t deadline, const char *sql, int n,
 	snprintf(err, errlen, "%s", PQresultErrorMessage(*resp));
 	PQclear(*resp);
 	*resp = NULL;
-	return STORE_NOT_COPIED;
+	return STORE_ROLLED_BACK;
 }
 
 /*
@@ -401,7 +474,7 @@ store_step(struct store *s, int64_t deadline, const char *sql, int n,
  * rolled back, and the caller runs the insert statement, which sorts
  * duplicates and errors out as for any POST.  params are the insert's,
  * split by store_split().  Returns 0 (all nevents stored),
- * STORE_NOT_COPIED, or STORE_BROKEN or STORE_TIMEOUT (the connection
+ * STORE_ROLLED_BACK, or STORE_BROKEN or STORE_TIMEOUT (the connection
  * is closed; a COMMIT abandoned that way may still have happened, as
  * in store_finish()).
  */
@@ -437,7 +510,7 @@ store_copy(struct store *s, size_t nevents, char *err, size_t errlen)
 	    (size_t)(s->nparams - STORE_REQUEST_PARAMS), nevents) == -1) {
 		snprintf(err, errlen, "the arrays do not hold %zu events",
 		    nevents);
-		rc = STORE_NOT_COPIED;
+		rc = STORE_ROLLED_BACK;
 		goto done;
 	}
 	if ((rc = store_step(s, deadline, s->copy_sql, 0, NULL, PGRES_COPY_IN,
@@ -462,7 +535,7 @@ store_copy(struct store *s, size_t nevents, char *err, size_t errlen)
 		goto done;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-		rc = STORE_NOT_COPIED;
+		rc = STORE_ROLLED_BACK;
 		goto done;
 	}
 	PQclear(res);
@@ -472,7 +545,7 @@ done:
 	PQclear(res);
 	res = NULL;
 	/* Refused: leave no transaction open for the insert statement. */
-	if (rc == STORE_NOT_COPIED &&
+	if (rc == STORE_ROLLED_BACK &&
 	    PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
 		char why[256];
 
@@ -480,12 +553,12 @@ done:
 		    PGRES_COMMAND_OK, &res, why, sizeof why);
 		PQclear(res);
 		if (rc == 0)
-			rc = STORE_NOT_COPIED;
+			rc = STORE_ROLLED_BACK;
 		else {
 			/* A server that cannot roll back is not one to use. */
 			snprintf(err, errlen, "%s", why);
 			store_disconnect(s);
-			if (rc == STORE_NOT_COPIED)
+			if (rc == STORE_ROLLED_BACK)
 				rc = STORE_BROKEN;
 		}
 	}
@@ -514,6 +587,26 @@ store_split(struct store *s, const char *records, size_t len)
 	return p == end ? 0 : -1;
 }
 
+/*
+ * Points s->params at one POST's insert parameters: its facts, its
+ * event count written in count (24 bytes), its arrays.  Returns 0, or
+ * -1 as store_split() does.
+ */
+static int
+store_params(struct store *s, const struct store_request *rq,
+    size_t nevents, const char *records, size_t records_len, char *count)
+{
+	if (store_split(s, records, records_len) == -1)
+		return -1;
+	snprintf(count, 24, "%zu", nevents);
+	s->params[0] = s->p->name;
+	s->params[1] = rq->request_id;
+	s->params[2] = rq->remote_user;
+	s->params[3] = rq->received_at;
+	s->params[4] = count;
+	return 0;
+}
+
 enum store_status
 store_events(struct store *s, const struct store_request *rq,
     size_t nevents, const char *records, size_t records_len, long *stored,
@@ -525,17 +618,11 @@ store_events(struct store *s, const struct store_request *rq,
 	PGresult *res = NULL;
 	int attempt, reprepare, rc;
 
-	if (store_split(s, records, records_len) == -1) {
+	if (store_params(s, rq, nevents, records, records_len, count) == -1) {
 		snprintf(err, errlen, "the records are not %d arrays for %s",
 		    s->nparams - STORE_REQUEST_PARAMS, s->p->name);
 		return STORE_REFUSED;
 	}
-	snprintf(count, sizeof count, "%zu", nevents);
-	params[0] = s->p->name;
-	params[1] = rq->request_id;
-	params[2] = rq->remote_user;
-	params[3] = rq->received_at;
-	params[4] = count;
 	snprintf(err, errlen, "no connection to PostgreSQL");
 	/*
 	 * Two attempts: the connection may have died while idle (the
@@ -547,13 +634,13 @@ store_events(struct store *s, const struct store_request *rq,
 		if (store_connect(s) == -1)
 			break;
 		rc = nevents >= STORE_COPY_MIN ?
-		    store_copy(s, nevents, err, errlen) : STORE_NOT_COPIED;
+		    store_copy(s, nevents, err, errlen) : STORE_ROLLED_BACK;
 		if (rc == 0) {
 			*stored = (long)nevents;
 			st = STORE_OK;
 			break;
 		}
-		if (rc == STORE_NOT_COPIED)
+		if (rc == STORE_ROLLED_BACK)
 			rc = store_run(s, "insert_events", s->nparams, params,
 			    NULL, NULL, &res, err, errlen);
 		if (rc == STORE_TIMEOUT)
@@ -576,6 +663,173 @@ store_events(struct store *s, const struct store_request *rq,
 	}
 	PQclear(res);
 	return st;
+}
+
+/* Whether job goes in the group's statement (store_group()). */
+#define STORE_GROUPED(job)	((job)->nevents < STORE_COPY_MIN)
+
+/*
+ * Whether the grouped jobs can share the group insert: their records
+ * are the arrays it takes, and their request ids (which tie each event
+ * to its request row there) are set and differ.
+ */
+static int
+store_groupable(struct store *s, const struct store_job *jobs, size_t njobs)
+{
+	size_t i, j;
+
+	for (i = 0; i < njobs; i++) {
+		if (!STORE_GROUPED(&jobs[i]))
+			continue;
+		if (jobs[i].rq->request_id == NULL || jobs[i].rq->received_at ||
+		    store_split(s, jobs[i].records, jobs[i].records_len) == -1)
+			return 0;
+		for (j = 0; j < i; j++)
+			if (STORE_GROUPED(&jobs[j]) &&
+			    strcmp(jobs[i].rq->request_id,
+			    jobs[j].rq->request_id) == 0)
+				return 0;
+	}
+	return 1;
+}
+
+/*
+ * Writes the group insert's parameters into s->group and points
+ * s->params at them: the POSTs' request ids, users and event counts,
+ * which POST each event is from, and each column's arrays made one.
+ * The jobs passed store_groupable().
+ */
+static void
+store_group_params(struct store *s, const struct store_job *jobs,
+    size_t njobs)
+{
+	size_t *offs = xmalloc((size_t)s->nparams * sizeof *offs);
+	const char **next = xmalloc(njobs * sizeof *next);
+	const char *end;
+	size_t i, e, post = 0;
+	int k;
+
+	/* A group of huge events does not keep its memory. */
+	if (s->group.cap > STORE_GROUP_KEEP)
+		buf_release(&s->group);
+	buf_reset(&s->group);
+	for (k = 1; k < s->nparams; k++) {
+		offs[k] = s->group.len;
+		pgarray_open(&s->group);
+		for (i = 0; i < njobs; i++) {
+			if (!STORE_GROUPED(&jobs[i]))
+				continue;
+			if (k == 1)
+				pgarray_add(&s->group, jobs[i].rq->request_id,
+				    strlen(jobs[i].rq->request_id));
+			else if (k == 2 && jobs[i].rq->remote_user)
+				pgarray_add(&s->group, jobs[i].rq->remote_user,
+				    strlen(jobs[i].rq->remote_user));
+			else if (k == 2)
+				pgarray_add_null(&s->group);
+			else if (k == 3)
+				pgarray_add_size(&s->group, jobs[i].nevents);
+			else if (k == 4) {
+				post++;
+				for (e = 0; e < jobs[i].nevents; e++)
+					pgarray_add_size(&s->group, post);
+			} else {
+				/* The next of this POST's arrays. */
+				if (k == STORE_REQUEST_PARAMS)
+					next[i] = jobs[i].records;
+				end = strchr(next[i], '\0');
+				(void)pgarray_append(&s->group, next[i],
+				    (size_t)(end - next[i]));
+				next[i] = end + 1;
+			}
+		}
+		pgarray_close(&s->group);
+		buf_addch(&s->group, '\0');
+	}
+	s->params[0] = s->p->name;
+	for (k = 1; k < s->nparams; k++)
+		s->params[k] = s->group.data + offs[k];
+	free(next);
+	free(offs);
+}
+
+/*
+ * Stores the ngrouped grouped jobs with the group insert: one
+ * statement, so one transaction and one commit for them all, within one
+ * s->timeout_ms.  The statement costs the server little more than one
+ * POST's (README, Performance).  Returns 0 with each grouped job's stored count,
+ * STORE_ROLLED_BACK (err says why; nothing is stored, the connection
+ * stays usable), or STORE_BROKEN or STORE_TIMEOUT (the connection is
+ * closed; a commit abandoned that way may still have happened, as in
+ * store_finish()).
+ */
+static int
+store_together(struct store *s, struct store_job *jobs, size_t njobs,
+    size_t ngrouped, char *err, size_t errlen)
+{
+	PGresult *res = NULL;
+	size_t i, row = 0;
+	int rc, reprepare;
+
+	if (!store_groupable(s, jobs, njobs)) {
+		snprintf(err, errlen, "these POSTs cannot share a statement");
+		return STORE_ROLLED_BACK;
+	}
+	store_group_params(s, jobs, njobs);
+	if ((rc = store_run(s, "insert_group", s->nparams, s->params, NULL,
+	    NULL, &res, err, errlen)) != 0)
+		return rc;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    (size_t)PQntuples(res) != ngrouped) {
+		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+		/* A statement that vanished is prepared again. */
+		(void)store_classify(res, &reprepare);
+		if (reprepare)
+			store_disconnect(s);
+		PQclear(res);
+		return reprepare ? STORE_BROKEN : STORE_ROLLED_BACK;
+	}
+	for (i = 0; i < njobs; i++)
+		if (STORE_GROUPED(&jobs[i]))
+			jobs[i].stored = strtol(PQgetvalue(res, (int)row++, 0),
+			    NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+void
+store_group(struct store *s, struct store_job *jobs, size_t njobs)
+{
+	char err[256];
+	size_t i, ngrouped = 0;
+	int rc = STORE_ROLLED_BACK;	/* not stored together */
+
+	for (i = 0; i < njobs; i++)
+		if (STORE_GROUPED(&jobs[i]))
+			ngrouped++;
+	if (ngrouped > 1 && store_connect(s) == 0)
+		rc = store_together(s, jobs, njobs, ngrouped, err, sizeof err);
+	for (i = 0; i < njobs; i++) {
+		if (STORE_GROUPED(&jobs[i]) && rc == 0) {
+			jobs[i].status = STORE_OK;
+			continue;
+		}
+		if (STORE_GROUPED(&jobs[i]) && rc == STORE_TIMEOUT) {
+			/* A server too slow for them all: no second wait. */
+			jobs[i].status = STORE_UNAVAILABLE;
+			snprintf(jobs[i].err, sizeof jobs[i].err, "%s", err);
+			continue;
+		}
+		/*
+		 * Large batches (COPY), a lone POST, and every POST of a
+		 * group the server did not take: each alone, with the
+		 * answer it would have had alone (a refused event costs
+		 * the others nothing).
+		 */
+		jobs[i].status = store_events(s, jobs[i].rq, jobs[i].nevents,
+		    jobs[i].records, jobs[i].records_len, &jobs[i].stored,
+		    jobs[i].err, sizeof jobs[i].err);
+	}
 }
 
 void

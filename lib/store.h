@@ -3,7 +3,8 @@
  *
  * A store is one libpq connection with its prepared statements; callers
  * never see libpq.  Every POST is one transaction: one statement, or for
- * a large batch BEGIN, the request row, COPY and COMMIT.  Its request
+ * a large batch BEGIN, the request row, COPY and COMMIT; POSTs taken in
+ * together may share one (store_group()).  Its request
  * row and all its events commit together or not at all, and the answer
  * waits for nothing but that commit.
  * Connection settings are libpq's own (PG* variables, a conninfo string,
@@ -62,6 +63,31 @@ enum store_status	 store_events(struct store *,
 			    const struct store_request *, size_t nevents,
 			    const char *records, size_t records_len,
 			    long *stored, char *err, size_t errlen);
+/* One POST of a group (store_group()). */
+struct store_job {
+	const struct store_request *rq;		/* borrowed */
+	size_t			 nevents;
+	const char		*records;	/* borrowed: as store_events() */
+	size_t			 records_len;
+	/* Set by store_group(): as store_events() returns and sets them. */
+	enum store_status	 status;
+	long			 stored;
+	char			 err[256];
+};
+/*
+ * Stores the POSTs that a program took in together, each with the
+ * outcome store_events() would give it alone, but the small ones (the
+ * batches that COPY takes go alone) in one statement: one round trip,
+ * one transaction and one commit for them all, where each POST alone
+ * costs the server nearly as much as all of them together.  Each
+ * POST's request row and events still commit together or not at all;
+ * when the server refuses the statement (an event a column refuses),
+ * each POST is stored alone, so that only its own POST fails.  When
+ * the server does not answer within the timeout, all are
+ * STORE_UNAVAILABLE: none waits a second time.
+ */
+void			 store_group(struct store *, struct store_job *,
+			    size_t njobs);
 /* Keeps a refused body for inspection; best effort, failures logged. */
 void			 store_reject(struct store *,
 			    const struct store_request *, const char *error,

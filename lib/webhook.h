@@ -1,8 +1,8 @@
 /*
- * webhook.h - the answer to one webhook POST, end to end.
+ * webhook.h - the answer to a webhook POST, end to end.
  *
  * webhook_handle() applies SPEC §3 in order: method, credentials, body
- * size, JSON, event count, then one database statement, or the spool
+ * size, JSON, event count, then one database transaction, or the spool
  * when the database cannot take it (spool.h); the answer is written
  * only once the outcome is known.  A struct webhook holds what
  * lives from request to request in one process: the database
@@ -30,6 +30,22 @@ struct webhook	*webhook_new(const struct provider *,
 void		 webhook_warm(struct webhook *);
 /* Reads the request, stores its events and writes the answer. */
 void		 webhook_handle(struct webhook *, struct request *);
+
+/*
+ * The same for several requests at once (server.c takes in those that
+ * wait together), their events stored in one transaction.
+ * webhook_take() reads and checks a request: it returns 0 when it has
+ * answered it already (an error, no events), or 1 when the request
+ * waits for webhook_commit(), which stores the events of all waiting
+ * requests (store_group()) and answers each.  A waiting request is
+ * borrowed: it must live, unanswered, until webhook_commit().  Call
+ * webhook_take() only while webhook_room() says there is room: at
+ * most WEBHOOK_GROUP_MAX requests, and a bound on their bytes.
+ */
+#define WEBHOOK_GROUP_MAX	16
+int		 webhook_room(const struct webhook *);
+int		 webhook_take(struct webhook *, struct request *);
+void		 webhook_commit(struct webhook *);
 void		 webhook_free(struct webhook *);
 
 #endif
