@@ -1,6 +1,6 @@
 /*
- * store.c - events into PostgreSQL: one prepared statement a POST, or
- * for a large batch COPY in a transaction.
+ * store.c - events into PostgreSQL: one prepared statement a POST (or
+ * a group of POSTs), or for a large batch COPY in a transaction.
  */
 #include <errno.h>
 #include <poll.h>
@@ -261,7 +261,7 @@ store_free(struct store *s)
 #define STORE_BROKEN	-1	/* the connection failed */
 #define STORE_TIMEOUT	-2	/* no answer within s->timeout_ms */
 /*
- * What store_copy() and store_pipeline() return when the server did
+ * What store_copy() and store_together() return when the server did
  * not take the data: the transaction is rolled back, the connection
  * stays usable.
  */
@@ -443,8 +443,8 @@ store_run(struct store *s, const char *name, int n, const char *const *values,
  * One step of store_copy(): sends sql (with n text parameters, or none)
  * and waits until deadline.  Returns 0 with the result in *resp (the
  * caller clears it) when its status is want; STORE_ROLLED_BACK when the
- * server answered otherwise (err says why; store_copy() rolls back); STORE_BROKEN or
- * STORE_TIMEOUT when the connection is gone.
+ * server answered otherwise (err says why; store_copy() rolls back);
+ * STORE_BROKEN or STORE_TIMEOUT when the connection is gone.
  */
 static int
 store_step(struct store *s, int64_t deadline, const char *sql, int n,
@@ -709,9 +709,6 @@ store_group_params(struct store *s, const struct store_job *jobs,
 	size_t i, e, post = 0;
 	int k;
 
-	/* A group of huge events does not keep its memory. */
-	if (s->group.cap > STORE_GROUP_KEEP)
-		buf_release(&s->group);
 	buf_reset(&s->group);
 	for (k = 1; k < s->nparams; k++) {
 		offs[k] = s->group.len;
@@ -776,8 +773,12 @@ store_together(struct store *s, struct store_job *jobs, size_t njobs,
 		return STORE_ROLLED_BACK;
 	}
 	store_group_params(s, jobs, njobs);
-	if ((rc = store_run(s, "insert_group", s->nparams, s->params, NULL,
-	    NULL, &res, err, errlen)) != 0)
+	rc = store_run(s, "insert_group", s->nparams, s->params, NULL, NULL,
+	    &res, err, errlen);
+	/* A group of huge events does not keep its memory. */
+	if (s->group.cap > STORE_GROUP_KEEP)
+		buf_release(&s->group);
+	if (rc != 0)
 		return rc;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK ||
 	    (size_t)PQntuples(res) != ngrouped) {
