@@ -810,6 +810,9 @@ store_group(struct store *s, struct store_job *jobs, size_t njobs)
 			ngrouped++;
 	if (ngrouped > 1 && store_connect(s) == 0)
 		rc = store_together(s, jobs, njobs, ngrouped, err, sizeof err);
+	/* Said, as a missing migration (sql/008) would only cost speed. */
+	if (rc == STORE_ROLLED_BACK && ngrouped > 1 && s->conn)
+		log_msg(NULL, "%zu POSTs stored one by one: %s", ngrouped, err);
 	for (i = 0; i < njobs; i++) {
 		if (STORE_GROUPED(&jobs[i]) && rc == 0) {
 			jobs[i].status = STORE_OK;
