@@ -754,9 +754,9 @@ store_group_params(struct store *s, const struct store_job *jobs,
  * Stores the ngrouped grouped jobs with the group insert: one
  * statement, so one transaction and one commit for them all, within one
  * s->timeout_ms.  The statement costs the server little more than one
- * POST's (README, Performance).  Returns 0 with each grouped job's stored count,
- * STORE_ROLLED_BACK (err says why; nothing is stored, the connection
- * stays usable), or STORE_BROKEN or STORE_TIMEOUT (the connection is
+ * POST's (README, Performance).  Returns 0 with each grouped job's
+ * stored count, STORE_ROLLED_BACK (err says why; nothing is stored, the
+ * connection stays usable), or STORE_BROKEN or STORE_TIMEOUT (the connection is
  * closed; a commit abandoned that way may still have happened, as in
  * store_finish()).
  */
