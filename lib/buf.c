@@ -158,6 +158,13 @@ buf_reset(struct buf *b)
 }
 
 void
+buf_trim(struct buf *b, size_t keep)
+{
+	if (b->cap > keep)
+		buf_release(b);
+}
+
+void
 buf_setlen(struct buf *b, size_t len)
 {
 	if (len >= b->cap) {

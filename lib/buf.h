@@ -38,6 +38,9 @@ void	 buf_vaddf(struct buf *, const char *, va_list)
 void	 buf_add_json_string(struct buf *, const char *s, size_t len);
 /* Empties the buffer but keeps its memory for the next request. */
 void	 buf_reset(struct buf *);
+/* Frees the memory, contents and all, if it grew past keep bytes: one
+   huge request must not keep a worker large.  Call it between requests. */
+void	 buf_trim(struct buf *, size_t keep);
 /* Sets the length to len, which must be below cap (git's strbuf_setlen):
    drops what follows, or claims room buf_grow() made. */
 void	 buf_setlen(struct buf *, size_t len);

@@ -479,8 +479,7 @@ events_build(struct events *e, struct buf *out, const struct provider *p,
 		e->ncols = n;
 	}
 	for (k = 0; k < n; k++) {
-		if (e->cols[k].cap > EVENTS_KEEP_MAX)
-			buf_release(&e->cols[k]);
+		buf_trim(&e->cols[k], EVENTS_KEEP_MAX);
 		buf_reset(&e->cols[k]);
 		pgarray_open(&e->cols[k]);
 	}

@@ -32,7 +32,7 @@ request_begin(struct request *r, struct FCGX_Request *fcgx)
 
 	r->fcgx = fcgx;
 	/* Keep a usual body's memory; give back what a huge one took. */
-	request_trim(r, REQUEST_KEEP_MAX);
+	buf_trim(&r->body, REQUEST_KEEP_MAX);
 	buf_reset(&r->body);
 	id = request_param(r, "REQUEST_ID");
 	n = id ? strlen(id) : 0;
@@ -166,13 +166,6 @@ request_reply_error(struct request *r, int status, const char *extra_headers,
 	request_reply(r, status, extra_headers, json.data);
 	buf_release(&msg);
 	buf_release(&json);
-}
-
-void
-request_trim(struct request *r, size_t keep)
-{
-	if (r->body.cap > keep)
-		buf_release(&r->body);
 }
 
 void

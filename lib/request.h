@@ -50,8 +50,6 @@ void		 request_reply(struct request *, int status,
 void		 request_reply_error(struct request *, int status,
 		    const char *extra_headers, const char *fmt, ...)
 		    __attribute__((format(printf, 4, 5)));
-/* Frees the body's buffer when it grew past keep bytes. */
-void		 request_trim(struct request *, size_t keep);
 void		 request_release(struct request *);
 
 #endif

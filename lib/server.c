@@ -341,7 +341,7 @@ server_finish(FCGX_Request *fr, struct request *r, size_t i)
 {
 	FCGX_Finish_r(fr);
 	if (i > 0)
-		request_trim(r, SERVER_KEEP_GROUPED);
+		buf_trim(&r->body, SERVER_KEEP_GROUPED);
 }
 
 /*

@@ -251,8 +251,7 @@ spool_append(struct spool *s, const struct spool_record *rec, char *err,
 out:
 	if (fd != -1)
 		close(fd);	/* and the lock with it */
-	if (s->frame.cap > SPOOL_KEEP_MAX)
-		buf_release(&s->frame);
+	buf_trim(&s->frame, SPOOL_KEEP_MAX);
 	return rc;
 }
 

@@ -55,6 +55,9 @@ struct store {
 	char			*group_sql;	/* owned */
 	struct buf		 group;		/* owned: the group insert's
 						   parameters, kept */
+	size_t			*offs;		/* owned: where each starts in
+						   group (it moves as it
+						   grows) */
 	struct buf		 rows;		/* owned: COPY data, kept for
 						   the next batch */
 	const char		**params;	/* owned array, borrowed strings:
@@ -228,6 +231,7 @@ store_new(const struct provider *p, const char *conninfo, int timeout_ms)
 	s->nparams = STORE_REQUEST_PARAMS + (int)events_nparams(p);
 	s->params = xmalloc((size_t)s->nparams * sizeof *s->params);
 	s->lens = xmalloc((size_t)s->nparams * sizeof *s->lens);
+	s->offs = xmalloc((size_t)s->nparams * sizeof *s->offs);
 	s->timeout_ms = timeout_ms > 0 ? timeout_ms : STORE_TIMEOUT_MS;
 	return s;
 }
@@ -254,6 +258,7 @@ store_free(struct store *s)
 	buf_release(&s->rows);
 	free(s->params);
 	free(s->lens);
+	free(s->offs);
 	free(s);
 }
 
@@ -694,6 +699,46 @@ store_groupable(struct store *s, const struct store_job *jobs, size_t njobs)
 }
 
 /*
+ * Appends to s->group job's part of the group insert's parameter k
+ * (1..nparams-1): its request id, its user, its event count, its
+ * number post once per event, or (k from STORE_REQUEST_PARAMS on) the
+ * elements of its array at *next, which then moves to the next array.
+ */
+static void
+store_group_add(struct store *s, int k, const struct store_job *job,
+    size_t post, const char **next)
+{
+	const char *end;
+	size_t e;
+
+	switch (k) {
+	case 1:
+		pgarray_add(&s->group, job->rq->request_id,
+		    strlen(job->rq->request_id));
+		break;
+	case 2:
+		if (job->rq->remote_user)
+			pgarray_add(&s->group, job->rq->remote_user,
+			    strlen(job->rq->remote_user));
+		else
+			pgarray_add_null(&s->group);
+		break;
+	case 3:
+		pgarray_add_size(&s->group, job->nevents);
+		break;
+	case 4:
+		for (e = 0; e < job->nevents; e++)
+			pgarray_add_size(&s->group, post);
+		break;
+	default:
+		end = strchr(*next, '\0');
+		(void)pgarray_append(&s->group, *next, (size_t)(end - *next));
+		*next = end + 1;
+		break;
+	}
+}
+
+/*
  * Writes the group insert's parameters into s->group and points
  * s->params at them: the POSTs' request ids, users and event counts,
  * which POST each event is from, and each column's arrays made one.
@@ -703,51 +748,27 @@ static void
 store_group_params(struct store *s, const struct store_job *jobs,
     size_t njobs)
 {
-	size_t *offs = xmalloc((size_t)s->nparams * sizeof *offs);
 	const char **next = xmalloc(njobs * sizeof *next);
-	const char *end;
-	size_t i, e, post = 0;
+	size_t i, post;
 	int k;
 
+	for (i = 0; i < njobs; i++)
+		next[i] = jobs[i].records;
 	buf_reset(&s->group);
 	for (k = 1; k < s->nparams; k++) {
-		offs[k] = s->group.len;
+		s->offs[k] = s->group.len;
 		pgarray_open(&s->group);
-		for (i = 0; i < njobs; i++) {
-			if (!STORE_GROUPED(&jobs[i]))
-				continue;
-			if (k == 1)
-				pgarray_add(&s->group, jobs[i].rq->request_id,
-				    strlen(jobs[i].rq->request_id));
-			else if (k == 2 && jobs[i].rq->remote_user)
-				pgarray_add(&s->group, jobs[i].rq->remote_user,
-				    strlen(jobs[i].rq->remote_user));
-			else if (k == 2)
-				pgarray_add_null(&s->group);
-			else if (k == 3)
-				pgarray_add_size(&s->group, jobs[i].nevents);
-			else if (k == 4) {
-				post++;
-				for (e = 0; e < jobs[i].nevents; e++)
-					pgarray_add_size(&s->group, post);
-			} else {
-				/* The next of this POST's arrays. */
-				if (k == STORE_REQUEST_PARAMS)
-					next[i] = jobs[i].records;
-				end = strchr(next[i], '\0');
-				(void)pgarray_append(&s->group, next[i],
-				    (size_t)(end - next[i]));
-				next[i] = end + 1;
-			}
-		}
+		for (i = 0, post = 0; i < njobs; i++)
+			if (STORE_GROUPED(&jobs[i]))
+				store_group_add(s, k, &jobs[i], ++post,
+				    &next[i]);
 		pgarray_close(&s->group);
 		buf_addch(&s->group, '\0');
 	}
 	s->params[0] = s->p->name;
 	for (k = 1; k < s->nparams; k++)
-		s->params[k] = s->group.data + offs[k];
+		s->params[k] = s->group.data + s->offs[k];
 	free(next);
-	free(offs);
 }
 
 /*
@@ -776,8 +797,7 @@ store_together(struct store *s, struct store_job *jobs, size_t njobs,
 	rc = store_run(s, "insert_group", s->nparams, s->params, NULL, NULL,
 	    &res, err, errlen);
 	/* A group of huge events does not keep its memory. */
-	if (s->group.cap > STORE_GROUP_KEEP)
-		buf_release(&s->group);
+	buf_trim(&s->group, STORE_GROUP_KEEP);
 	if (rc != 0)
 		return rc;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK ||

@@ -163,10 +163,8 @@ webhook_trim(struct webhook *w, size_t i)
 {
 	size_t keep = i == 0 ? WEBHOOK_KEEP_MAX : WEBHOOK_KEEP_GROUPED;
 
-	if (w->posts[i].original.cap > keep)
-		buf_release(&w->posts[i].original);
-	if (w->posts[i].records.cap > keep)
-		buf_release(&w->posts[i].records);
+	buf_trim(&w->posts[i].original, keep);
+	buf_trim(&w->posts[i].records, keep);
 }
 
 int
