@@ -114,7 +114,22 @@ request_read_body(struct request *r, size_t limit)
 	}
 	if (known && r->body.len != want)
 		return REQUEST_READ_BAD;
+	/*
+	 * FastCGI: take in the record that ends stdin too (nginx sends it
+	 * with the body), so that server.c can close the connection
+	 * without waiting (request_read_all()).  A byte past
+	 * CONTENT_LENGTH is left unread, as before.  Not in CGI: RFC 3875
+	 * §4.2 forbids reading past CONTENT_LENGTH.
+	 */
+	if (known && r->fcgx)
+		(void)FCGX_GetChar(r->fcgx->in);
 	return REQUEST_READ_OK;
+}
+
+int
+request_read_all(const struct request *r)
+{
+	return r->fcgx && r->fcgx->in && FCGX_HasSeenEOF(r->fcgx->in) == EOF;
 }
 
 static const char *

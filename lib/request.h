@@ -40,6 +40,12 @@ const char	*request_param(struct request *, const char *name);
 /* Reads the body into req->body, refusing more than limit bytes. */
 enum request_read request_read_body(struct request *, size_t limit);
 /*
+ * Non-zero when everything the FastCGI server sent for this request has
+ * been read (its stdin to the end), so nothing it writes can be lost if
+ * the connection is closed at once.
+ */
+int		 request_read_all(const struct request *);
+/*
  * Writes the whole answer: "Status:", Content-Type application/json,
  * extra_headers (each line ending in "\r\n", or NULL), the body.  The
  * one place that writes answers.
