@@ -14,7 +14,8 @@
 #                                     listens on no TCP port at all
 #   ESPHOOKS_USER      demo           basic-auth user ...
 #   ESPHOOKS_PASSWORD  demo           ... and password (127.0.0.1 demos only)
-#   ESPHOOKS_WORKERS   4              FastCGI workers per program
+#   ESPHOOKS_WORKERS   auto           FastCGI workers per program (a number,
+#                                     or auto: one per CPU, 2 to 8)
 #   ESPHOOKS_DB_TIMEOUT               the programs' --db-timeout (ms)
 #   ESPHOOKS_QUIET     0              1: do not print the URLs at the end
 #   ESPHOOKS_EXTRA_PACKAGES           more packages for 'deps' (valgrind)
@@ -31,7 +32,7 @@ PORT=${ESPHOOKS_PORT:-8080}
 PGPORT_=${ESPHOOKS_PGPORT:-5432}
 AUTH_USER=${ESPHOOKS_USER:-demo}
 AUTH_PASS=${ESPHOOKS_PASSWORD:-demo}
-WORKERS=${ESPHOOKS_WORKERS:-4}
+WORKERS=${ESPHOOKS_WORKERS:-auto}
 DB_TIMEOUT=${ESPHOOKS_DB_TIMEOUT:-}
 QUIET=${ESPHOOKS_QUIET:-0}
 PROVIDERS="mailjet sendpulse aldeamo"

@@ -1,7 +1,7 @@
 /*
  * server.c - options, the CGI and FastCGI loops, master and workers.
  */
-#define _GNU_SOURCE		/* ppoll() */
+#define _GNU_SOURCE		/* ppoll(), CPU_COUNT() */
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,15 @@
 #include "store.h"
 #include "webhook.h"
 
-/* Default and largest number of worker processes. */
-#define SERVER_WORKERS_DEFAULT	4
+/*
+ * Worker processes: "--workers auto" (the default) starts one per CPU
+ * the program may run on, but at least AUTO_MIN, so that one slow POST
+ * (a 16 MiB batch, a lock) does not stop the program, and at most
+ * AUTO_MAX, so that three programs on a large machine stay well within
+ * PostgreSQL's 100 connections.  Why one per CPU: README, Performance.
+ */
+#define SERVER_WORKERS_AUTO_MIN	2
+#define SERVER_WORKERS_AUTO_MAX	8
 #define SERVER_WORKERS_MAX	256
 /* Pending connections the listening socket holds. */
 #define SERVER_BACKLOG		1024
@@ -93,7 +101,7 @@ static void
 server_usage(const struct provider *p, FILE *f)
 {
 	fprintf(f,
-	    "usage: %s [--listen PATH|HOST:PORT] [--workers N] "
+	    "usage: %s [--listen PATH|HOST:PORT] [--workers N|auto] "
 	    "[--db CONNINFO]\n"
 	    "       %*s [--spool DIR] [--db-timeout MS] [--allow-anonymous]\n"
 	    "       %*s [--pidfile FILE] [--utc-offset +HH:MM]\n"
@@ -106,9 +114,11 @@ server_usage(const struct provider *p, FILE *f)
 	    "events go to the --spool directory and the master replays them;\n"
 	    "--replay only replays (for CGI mode), until SIGTERM.  Without\n"
 	    "--spool, ESPHOOKS_SPOOL in the environment names the spool.\n"
-	    "--utc-offset is the zone of timestamps sent without one.\n",
+	    "--utc-offset is the zone of timestamps sent without one.\n"
+	    "--workers auto, the default, starts one worker per CPU, %d to %d.\n",
 	    p->name, (int)strlen(p->name), "", (int)strlen(p->name), "",
-	    p->name, p->name, STORE_TIMEOUT_MS);
+	    p->name, p->name, STORE_TIMEOUT_MS, SERVER_WORKERS_AUTO_MIN,
+	    SERVER_WORKERS_AUTO_MAX);
 }
 
 /* Parses "+HH:MM", "-HH:MM", "-05" or "-0500" into minutes east. */
@@ -159,10 +169,15 @@ server_options(struct server *s, int argc, char **argv)
 			s->listen = optarg;
 			break;
 		case 'w':
+			if (strcmp(optarg, "auto") == 0) {
+				s->workers = 0;
+				break;
+			}
 			n = strtol(optarg, &end, 10);
 			if (*end != '\0' || n < 1 || n > SERVER_WORKERS_MAX) {
-				fprintf(stderr, "%s: --workers takes 1 to %d\n",
-				    s->p->name, SERVER_WORKERS_MAX);
+				fprintf(stderr, "%s: --workers takes 1 to %d, "
+				    "or auto\n", s->p->name,
+				    SERVER_WORKERS_MAX);
 				return -1;
 			}
 			s->workers = (int)n;
@@ -492,6 +507,24 @@ server_stop_workers(struct server *s)
 		}
 }
 
+/* "--workers auto": the CPUs this process may run on, clamped. */
+static int
+server_workers_auto(void)
+{
+	cpu_set_t set;
+	long n = 0;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		n = CPU_COUNT(&set);
+	if (n < 1)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < SERVER_WORKERS_AUTO_MIN)
+		n = SERVER_WORKERS_AUTO_MIN;
+	if (n > SERVER_WORKERS_AUTO_MAX)
+		n = SERVER_WORKERS_AUTO_MAX;
+	return (int)n;
+}
+
 /* The master: keeps s->workers workers alive until SIGTERM. */
 static int
 server_master(struct server *s)
@@ -499,6 +532,9 @@ server_master(struct server *s)
 	int i, status;
 	pid_t pid;
 
+	if (s->workers == 0)
+		s->workers = server_workers_auto();
+	log_msg(NULL, "serving with %d workers", s->workers);
 	s->pids = calloc((size_t)s->workers, sizeof *s->pids);
 	s->started = calloc((size_t)s->workers, sizeof *s->started);
 	if (s->pids == NULL || s->started == NULL) {
@@ -562,7 +598,7 @@ server_main(int argc, char **argv, const struct provider *p)
 
 	memset(&s, 0, sizeof s);
 	s.p = p;
-	s.workers = SERVER_WORKERS_DEFAULT;
+	s.workers = 0;			/* --workers auto */
 	log_init(p->name);
 	event_set_local_offset(p->local_offset_min);
 	if (server_options(&s, argc, argv) == -1)

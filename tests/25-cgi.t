@@ -111,4 +111,27 @@ ok "$(wait_for 50 all_stopped $workers; echo $?)" \
     "SIGKILL on the master: its workers stop too"
 rm -f "$sock"
 
+# Without --workers (auto): one worker per CPU this process may run on,
+# at least 2 and at most 8 (SERVER_WORKERS_AUTO_MIN and _MAX).
+cpus=$(nproc)
+want=$(( cpus < 2 ? 2 : cpus > 8 ? 8 : cpus ))
+env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+    PGUSER=esphooks_writer "$top/cgi-bin/mailjet" --listen "$sock" \
+    2>"$scratch/auto.log" &
+master=$!
+auto_workers() { [ "$(children "$1")" = "$want" ]; }
+wait_for 50 auto_workers $master
+is "$(children $master)" "$want" "no --workers: one per CPU ($cpus CPU(s): $want workers)"
+like "$(cat "$scratch/auto.log")" "serving with $want workers" "and the master says how many"
+kill -TERM $master
+wait $master
+is "$?" 0 "SIGTERM: the master exits 0"
+for arg in 0 257 two auto2; do
+	"$top/cgi-bin/mailjet" --listen "$sock" --workers "$arg" 2>"$scratch/bad.log"
+	is "$?" 2 "--workers $arg: refused, exit 2"
+	like "$(cat "$scratch/bad.log")" "--workers takes 1 to 256, or auto" \
+	    "--workers $arg: says what it takes"
+done
+ok "$([ ! -e "$sock" ]; echo $?)" "no socket left behind"
+
 done_testing
