@@ -117,8 +117,9 @@ request_read_body(struct request *r, size_t limit)
 	/*
 	 * FastCGI: take in the record that ends stdin too (nginx sends it
 	 * with the body), so that server.c can close the connection
-	 * without waiting (request_read_all()).  A byte past
-	 * CONTENT_LENGTH is left unread, as before.  Not in CGI: RFC 3875
+	 * without waiting (request_read_all()).  Should a byte come past
+	 * CONTENT_LENGTH instead, it is dropped, stdin has not ended, and
+	 * the connection is closed the careful way.  Not in CGI: RFC 3875
 	 * §4.2 forbids reading past CONTENT_LENGTH.
 	 */
 	if (known && r->fcgx)
