@@ -31,6 +31,17 @@
  */
 #define STORE_RETRY_MS		1000
 /*
+ * A statement given up at the timeout is left on the server: the
+ * connection is closed, but a backend waiting for a lock does not look
+ * at its client until the lock goes, and holds its connection slot until
+ * then.  Behind a lock that lasts (a migration), every POST's timeout
+ * would leave one more, until PostgreSQL refuses connections to all its
+ * users.  The server checks the client this often (milliseconds,
+ * client_connection_check_interval, PostgreSQL 14 and later) and ends
+ * the backend of a closed connection.
+ */
+#define STORE_CHECK_CLIENT_MS	"1000"
+/*
  * Batches of at least this many events are tried with COPY first (see
  * store_copy()).  Its four more round trips cost more than it saves
  * below about 32 events; from 64 on it takes 5-15 % more events a
@@ -343,6 +354,30 @@ store_sent(struct store *s, int sent, int64_t deadline, PGresult **resp,
 	return store_finish(s, deadline, resp, err, errlen);
 }
 
+/*
+ * Sets up a new session: STORE_CHECK_CLIENT_MS.  A server older than
+ * 14 does not know the setting: it is logged and the session goes on
+ * without it.  Returns 0, or -1 when the server did not answer.
+ */
+static int
+store_session(struct store *s)
+{
+	PGresult *res;
+	char err[256];
+	int rc;
+
+	rc = store_sent(s, PQsendQuery(s->conn,
+	    "SET client_connection_check_interval = " STORE_CHECK_CLIENT_MS),
+	    tstamp_monotonic_ms() + s->timeout_ms, &res, err, sizeof err);
+	if (rc != 0)
+		log_msg(NULL, "unable to set up the session: %s", err);
+	else if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_msg(NULL, "statements given up at the timeout will wait "
+		    "on the server: %s", PQresultErrorMessage(res));
+	PQclear(res);
+	return rc == 0 ? 0 : -1;
+}
+
 static int
 store_prepare(struct store *s, const char *name, const char *sql)
 {
@@ -400,7 +435,7 @@ store_connect(struct store *s)
 		goto fail;
 	}
 	/* Sends never block: a hung server costs s->timeout_ms, no more. */
-	if (PQsetnonblocking(s->conn, 1) == -1 ||
+	if (PQsetnonblocking(s->conn, 1) == -1 || store_session(s) == -1 ||
 	    store_prepare(s, "insert_events", s->insert_sql) == -1 ||
 	    store_prepare(s, "insert_group", s->group_sql) == -1 ||
 	    store_prepare(s, "insert_reject", reject_sql) == -1)

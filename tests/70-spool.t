@@ -79,11 +79,19 @@ replay() {
 	    --spool "$cgispool" 2>>"$scratch/replay.err" &
 	replayer=$!
 }
-lock_table aldeamo
+lock_table aldeamo 8
 spooled_cgi aldeamo '{"event":"open","m":"slow"}'
 is "$body" '{"received":1,"stored":0,"duplicates":0,"spooled":1}' \
     "a database slower than --db-timeout: spooled"
 like "$(cat "$scratch/cgi.err")" "within 300 ms" "the log says it timed out"
+# The statement given up still waits for the lock on the server, and
+# would hold its connection slot as long as the lock lasts: the session
+# has the server check its client (client_connection_check_interval),
+# so its backend ends while the lock is still held.
+abandoned="SELECT count(*) FROM pg_stat_activity WHERE application_name = 'esphooks-aldeamo' AND wait_event_type = 'Lock'"
+wait_for 60 sql_true "SELECT ($abandoned) = 0"
+is "$(sql "$abandoned")" 0 "the abandoned statement's backend is gone..."
+ok "$(running "$locker"; echo $?)" "... while the lock is still held"
 wait "$locker"
 is "$(marker_count slow)" 0 "nothing stored yet: CGI mode does not replay"
 replay
