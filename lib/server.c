@@ -47,11 +47,6 @@
 /* A worker that dies sooner than this after its start is restarted
    only after a pause, so a crash loop does not become a fork storm. */
 #define SERVER_RESPAWN_PAUSE	1
-/*
- * A worker keeps the body buffers of the requests after the first of a
- * group up to this size (the first keeps request.c's larger amount).
- */
-#define SERVER_KEEP_GROUPED	(64 * 1024)
 /* Largest --db-timeout, in milliseconds. */
 #define SERVER_DB_TIMEOUT_MAX	600000
 
@@ -364,7 +359,7 @@ server_finish(FCGX_Request *fr, struct request *r, size_t i)
 		FCGX_Detach(fr);
 	FCGX_Finish_r(fr);
 	if (i > 0)
-		buf_trim(&r->body, SERVER_KEEP_GROUPED);
+		buf_trim(&r->body, WEBHOOK_KEEP_GROUPED);
 }
 
 /*

@@ -17,10 +17,11 @@
 #include "store.h"
 #include "webhook.h"
 
-/* Buffers kept from one request to the next, at most (request.c)... */
+/*
+ * Buffers kept from one request to the next, at most (request.c); the
+ * POSTs after the first of a group keep WEBHOOK_KEEP_GROUPED.
+ */
 #define WEBHOOK_KEEP_MAX (1024 * 1024)
-/* ... and for the POSTs after the first of a group, which are rarer. */
-#define WEBHOOK_KEEP_GROUPED (64 * 1024)
 /*
  * A group takes no more POSTs once their bodies add up to this many
  * bytes: a group holds each body three times over (as read, as sent,

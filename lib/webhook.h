@@ -43,6 +43,12 @@ void		 webhook_handle(struct webhook *, struct request *);
  * most WEBHOOK_GROUP_MAX requests, and a bound on their bytes.
  */
 #define WEBHOOK_GROUP_MAX	16
+/*
+ * What the buffers of the requests after the first of a group keep
+ * between groups, here and in server.c (request bodies): those slots
+ * serve only groups, rarer than lone POSTs, so they keep less.
+ */
+#define WEBHOOK_KEEP_GROUPED	(64 * 1024)
 int		 webhook_room(const struct webhook *);
 int		 webhook_take(struct webhook *, struct request *);
 void		 webhook_commit(struct webhook *);
