@@ -62,6 +62,7 @@ struct store {
 	const struct provider	*p;
 	char			*conninfo;	/* owned; may be NULL */
 	char			*insert_sql;	/* owned */
+	char			*one_sql;	/* owned: for one event */
 	char			*copy_sql;	/* owned */
 	char			*group_sql;	/* owned */
 	struct buf		 group;		/* owned: the group insert's
@@ -119,19 +120,25 @@ store_columns(struct buf *cols, const struct provider *p, const char *prefix)
 	buf_addf(cols, ", %sraw", prefix);
 }
 
-/* The typed array parameters of the events, numbered from param. */
+/*
+ * The typed array parameters of the events, numbered from param; with
+ * first, each array's first element instead.
+ */
 static void
-store_arrays(struct buf *args, const struct provider *p, int param)
+store_arrays(struct buf *args, const struct provider *p, int param,
+    int first)
 {
+	const char *open = first ? "(" : "", *close = first ? ")[1]" : "";
 	size_t i;
 
-	buf_addf(args, "$%d::text[], $%d::text[], $%d::boolean[]", param,
-	    param + 1, param + 2);
+	buf_addf(args, "%s$%d::text[]%s, %s$%d::text[]%s, %s$%d::boolean[]%s",
+	    open, param, close, open, param + 1, close, open, param + 2,
+	    close);
 	param += 3;
 	for (i = 0; i < p->ncolumns; i++)
-		buf_addf(args, ", $%d::%s[]", param++,
-		    p->columns[i].conv->sqltype);
-	buf_addf(args, ", $%d::jsonb[]", param);
+		buf_addf(args, ", %s$%d::%s[]%s", open, param++,
+		    p->columns[i].conv->sqltype, close);
+	buf_addf(args, ", %s$%d::jsonb[]%s", open, param, close);
 }
 
 /*
@@ -144,24 +151,36 @@ store_arrays(struct buf *args, const struct provider *p, int param)
  * order of the batch, so the id order is the order the provider sent.
  * Column names come from the compiled-in provider table, never from
  * input.
+ *
+ * With one, the same for a POST of one event, which takes each array's
+ * first element instead of unnest(): the same parameters and answer.
+ * unnest() of n arrays is n set-returning calls, each materialized in
+ * a tuplestore of its own that allocates 16 KiB; with glibc's default
+ * trim threshold the server gives that memory back and faults it in
+ * again at every statement, and a POST of one event cost it twice the
+ * CPU (README, Performance).
  */
 static char *
-store_insert_sql(const struct provider *p)
+store_insert_sql(const struct provider *p, int one)
 {
 	struct buf sql = BUF_INIT, args = BUF_INIT, cols = BUF_INIT;
 
 	store_columns(&cols, p, "");
-	store_arrays(&args, p, STORE_REQUEST_PARAMS + 1);
+	store_arrays(&args, p, STORE_REQUEST_PARAMS + 1, one);
 	buf_addf(&sql,
 	    "WITH req AS (" STORE_REQUEST_SQL " RETURNING id, received_at),"
 	    " ins AS ("
-	    " INSERT INTO %s (request, received_at, %s)"
-	    " SELECT req.id, req.received_at, r.*"
-	    " FROM req, unnest(%s) AS r(%s)"
+	    " INSERT INTO %s (request, received_at, %s)", p->name, cols.data);
+	if (one)
+		buf_addf(&sql, " SELECT req.id, req.received_at, %s FROM req",
+		    args.data);
+	else
+		buf_addf(&sql, " SELECT req.id, req.received_at, r.*"
+		    " FROM req, unnest(%s) AS r(%s)", args.data, cols.data);
+	buf_addf(&sql,
 	    " ON CONFLICT (dedup_key) DO NOTHING"
 	    " RETURNING 1)"
-	    " SELECT count(*) FROM ins",
-	    p->name, cols.data, args.data, cols.data);
+	    " SELECT count(*) FROM ins");
 	buf_release(&args);
 	buf_release(&cols);
 	return buf_detach(&sql, NULL);
@@ -187,7 +206,7 @@ store_group_sql(const struct provider *p)
 
 	store_columns(&cols, p, "");
 	store_columns(&ecols, p, "e.");
-	store_arrays(&args, p, STORE_REQUEST_PARAMS + 1);
+	store_arrays(&args, p, STORE_REQUEST_PARAMS + 1, 0);
 	buf_addf(&sql,
 	    "WITH req AS ("
 	    " INSERT INTO webhook_request"
@@ -236,7 +255,8 @@ store_new(const struct provider *p, const char *conninfo, int timeout_ms)
 	memset(s, 0, sizeof *s);	/* retry_at zero: connect at once */
 	s->p = p;
 	s->conninfo = conninfo ? xstrdup(conninfo) : NULL;
-	s->insert_sql = store_insert_sql(p);
+	s->insert_sql = store_insert_sql(p, 0);
+	s->one_sql = store_insert_sql(p, 1);
 	s->copy_sql = store_copy_sql(p);
 	s->group_sql = store_group_sql(p);
 	s->nparams = STORE_REQUEST_PARAMS + (int)events_nparams(p);
@@ -263,6 +283,7 @@ store_free(struct store *s)
 	store_disconnect(s);
 	free(s->conninfo);
 	free(s->insert_sql);
+	free(s->one_sql);
 	free(s->copy_sql);
 	free(s->group_sql);
 	buf_release(&s->group);
@@ -437,6 +458,7 @@ store_connect(struct store *s)
 	/* Sends never block: a hung server costs s->timeout_ms, no more. */
 	if (PQsetnonblocking(s->conn, 1) == -1 || store_session(s) == -1 ||
 	    store_prepare(s, "insert_events", s->insert_sql) == -1 ||
+	    store_prepare(s, "insert_one", s->one_sql) == -1 ||
 	    store_prepare(s, "insert_group", s->group_sql) == -1 ||
 	    store_prepare(s, "insert_reject", reject_sql) == -1)
 		goto fail;
@@ -681,8 +703,9 @@ store_events(struct store *s, const struct store_request *rq,
 			break;
 		}
 		if (rc == STORE_ROLLED_BACK)
-			rc = store_run(s, "insert_events", s->nparams, params,
-			    NULL, NULL, &res, err, errlen);
+			rc = store_run(s, nevents == 1 ? "insert_one" :
+			    "insert_events", s->nparams, params, NULL, NULL,
+			    &res, err, errlen);
 		if (rc == STORE_TIMEOUT)
 			break;
 		if (rc == STORE_BROKEN)
