@@ -9,6 +9,10 @@
 --                   TAG-<thread>-<n>-<i>@bench.test
 --   BENCH_BATCH     0: one event as a JSON object; N: an array of N
 --   BENCH_AUTH      the value of the Authorization header
+--   BENCH_METHOD    POST, or GET: no body, which the programs answer
+--                   405 before any database work (bench/run's floor of
+--                   the path through nginx to a program)
+--   BENCH_STATUS    the status counted as ok: 200, 405 for that GET
 --
 -- At the end prints one line that bench/run parses:
 --   BENCH sent=.. ok=.. other=.. events_ok=.. stored=.. duplicates=..
@@ -19,6 +23,8 @@ local provider = os.getenv("BENCH_PROVIDER") or "sendpulse"
 local tag = os.getenv("BENCH_TAG") or "bench"
 local batch = tonumber(os.getenv("BENCH_BATCH") or "0")
 local auth = os.getenv("BENCH_AUTH") or ""
+local method = os.getenv("BENCH_METHOD") or "POST"
+local expect = tonumber(os.getenv("BENCH_STATUS") or "200")
 
 -- The shapes of tests/fixtures/*/ (an open of each provider), compact,
 -- as fragments around two holes: R, the recipient, and N, a number.
@@ -92,6 +98,9 @@ end
 function request()
 	n = n + 1
 	sent = sent + 1
+	if method ~= "POST" then
+		return wrk.format(method, nil, headers)
+	end
 	local prefix = tag .. "-" .. tid .. "-" .. n
 	local t = {}
 	if batch == 0 then
@@ -113,7 +122,13 @@ function request()
 end
 
 function response(status, hdrs, body)
-	if status == 200 then
+	if status ~= expect then
+		other = other + 1
+	elseif status ~= 200 then
+		-- The floor's GET: no event; count the request.
+		ok = ok + 1
+		events_ok = events_ok + 1
+	else
 		ok = ok + 1
 		-- nginx's static ceiling answers with the file: count the
 		-- events that were sent.
@@ -124,8 +139,6 @@ function response(status, hdrs, body)
 		duplicates = duplicates +
 		    (tonumber(body:match('"duplicates":(%d+)')) or 0)
 		spooled = spooled + (tonumber(body:match('"spooled":(%d+)')) or 0)
-	else
-		other = other + 1
 	end
 end
 
