@@ -46,6 +46,11 @@ is "$(sql "SELECT count(*) FROM webhook_request WHERE replayed_at IS NOT NULL AN
 like "$(cat "$ESPHOOKS_VAR/log/mailjet.log")" "replayed '$ESPHOOKS_VAR/spool/mailjet." \
     "the replay is logged"
 
+# A worker whose connection attempt failed while the server was down
+# spools without trying again for a second (STORE_RETRY_MS, README
+# "Reconnecting"), which may not be over yet when the server is back
+# this quickly: wait it out, so that what follows tests the reconnecting.
+sleep 1.2
 # Every worker had a connection that is now dead: each POST may land on
 # any of them, so send enough to reach them all.
 for i in 1 2 3 4 5 6; do
