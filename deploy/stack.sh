@@ -17,6 +17,8 @@
 #   ESPHOOKS_WORKERS   auto           FastCGI workers per program (a number,
 #                                     or auto: one per CPU, 2 to 8)
 #   ESPHOOKS_DB_TIMEOUT               the programs' --db-timeout (ms)
+#   ESPHOOKS_ARGS                     more options for the programs, as
+#                                     words (e.g. --quarantine-tries 2)
 #   ESPHOOKS_QUIET     0              1: do not print the URLs at the end
 #   ESPHOOKS_EXTRA_PACKAGES           more packages for 'deps' (valgrind)
 #
@@ -34,6 +36,7 @@ AUTH_USER=${ESPHOOKS_USER:-demo}
 AUTH_PASS=${ESPHOOKS_PASSWORD:-demo}
 WORKERS=${ESPHOOKS_WORKERS:-auto}
 DB_TIMEOUT=${ESPHOOKS_DB_TIMEOUT:-}
+read -r -a ARGS <<<"${ESPHOOKS_ARGS:-}"
 QUIET=${ESPHOOKS_QUIET:-0}
 PROVIDERS="mailjet sendpulse aldeamo"
 # What building, running and testing need on Debian 12.
@@ -202,7 +205,7 @@ programs_up() {
 		    PGDATABASE=esphooks PGUSER=esphooks_writer \
 		    setsid "$top/cgi-bin/$p" --listen "$sock" \
 		    --workers "$WORKERS" --spool "$VAR/spool" \
-		    ${DB_TIMEOUT:+--db-timeout "$DB_TIMEOUT"} \
+		    ${DB_TIMEOUT:+--db-timeout "$DB_TIMEOUT"} ${ARGS[@]+"${ARGS[@]}"} \
 		    </dev/null >>"$VAR/log/$p.log" 2>&1 &
 		echo $! >"$pidfile"
 		for i in $(seq $((WAIT * 10))); do

@@ -508,3 +508,34 @@ events_build(struct events *e, struct buf *out, const struct provider *p,
 	}
 	return 0;
 }
+
+int
+events_json(const struct provider *p, const char *records, size_t len,
+    struct buf *out)
+{
+	struct buf el = BUF_INIT;
+	const char *arr = records, *end = records + len, *nul;
+	size_t k, pos = 0, n = 0;
+	int isnull, rc;
+
+	/* raw is the last array. */
+	for (k = 0; k + 1 < events_nparams(p); k++) {
+		if ((nul = memchr(arr, '\0', (size_t)(end - arr))) == NULL)
+			return -1;
+		arr = nul + 1;
+	}
+	if ((nul = memchr(arr, '\0', (size_t)(end - arr))) == NULL)
+		return -1;
+	buf_addch(out, '[');
+	while ((rc = pgarray_next(arr, (size_t)(nul - arr), &pos, &el,
+	    &isnull)) == 1) {
+		if (isnull)
+			break;
+		if (n++ > 0)
+			buf_addch(out, ',');
+		buf_add(out, el.data, el.len);
+	}
+	buf_addch(out, ']');
+	buf_release(&el);
+	return rc == 0 ? 0 : -1;
+}

@@ -135,5 +135,13 @@ int			 events_build(struct events *, struct buf *out,
 			    const struct provider *, const char *body,
 			    const struct payload *pl, char *err,
 			    size_t errlen);
+/*
+ * Appends to out the events of records (len bytes, as events_build()
+ * wrote them for p) as one JSON array, each event as it was sent: a
+ * body that a POST to the same program would store as they would have
+ * been.  Returns 0, or -1 when records are not p's.
+ */
+int			 events_json(const struct provider *, const char *records,
+			    size_t len, struct buf *out);
 
 #endif

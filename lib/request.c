@@ -142,6 +142,7 @@ status_text(int status)
 	case 401: return "Unauthorized";
 	case 405: return "Method Not Allowed";
 	case 413: return "Content Too Large";
+	case 422: return "Unprocessable Content";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default:  return "Error";

@@ -49,6 +49,8 @@
 #define SERVER_RESPAWN_PAUSE	1
 /* Largest --db-timeout, in milliseconds. */
 #define SERVER_DB_TIMEOUT_MAX	600000
+/* Largest --quarantine-tries and --quarantine-seconds (a week). */
+#define SERVER_QUARANTINE_MAX	604800
 
 struct server {
 	const struct provider	*p;
@@ -57,6 +59,8 @@ struct server {
 	const char		*pidfile;
 	int			 workers;
 	int			 replay_only;	/* --replay */
+	int			 requeue;	/* --requeue */
+	struct replay_options	 ropt;
 	struct spool		*spool;		/* the master's, for replay */
 	struct store		*store;
 	int			 fd;		/* listening socket */
@@ -100,7 +104,9 @@ server_usage(const struct provider *p, FILE *f)
 	    "[--db CONNINFO]\n"
 	    "       %*s [--spool DIR] [--db-timeout MS] [--allow-anonymous]\n"
 	    "       %*s [--pidfile FILE] [--utc-offset +HH:MM]\n"
-	    "       %s --replay --spool DIR [--db CONNINFO]\n"
+	    "       %*s [--quarantine-tries N] [--quarantine-seconds S]\n"
+	    "       %s --replay --spool DIR [--db CONNINFO] [--quarantine-...]\n"
+	    "       %s --requeue --spool DIR\n"
 	    "Receives %s webhooks and stores them in PostgreSQL.\n"
 	    "Without --listen it serves a FastCGI socket on standard input,\n"
 	    "or answers one CGI request.  Database settings are libpq's\n"
@@ -110,10 +116,14 @@ server_usage(const struct provider *p, FILE *f)
 	    "--replay only replays (for CGI mode), until SIGTERM.  Without\n"
 	    "--spool, ESPHOOKS_SPOOL in the environment names the spool.\n"
 	    "--utc-offset is the zone of timestamps sent without one.\n"
-	    "--workers auto, the default, starts one worker per CPU, %d to %d.\n",
+	    "--workers auto, the default, starts one worker per CPU, %d to %d.\n"
+	    "A spooled record that fails --quarantine-tries times (%d) over\n"
+	    "--quarantine-seconds (%d) goes to DIR/quarantine; --requeue\n"
+	    "puts what is there back in the spool, to be replayed again.\n",
 	    p->name, (int)strlen(p->name), "", (int)strlen(p->name), "",
-	    p->name, p->name, STORE_TIMEOUT_MS, SERVER_WORKERS_AUTO_MIN,
-	    SERVER_WORKERS_AUTO_MAX);
+	    (int)strlen(p->name), "", p->name, p->name, p->name,
+	    STORE_TIMEOUT_MS, SERVER_WORKERS_AUTO_MIN,
+	    SERVER_WORKERS_AUTO_MAX, REPLAY_TRIES, REPLAY_SECONDS);
 }
 
 /* Parses "+HH:MM", "-HH:MM", "-05" or "-0500" into minutes east. */
@@ -150,6 +160,9 @@ server_options(struct server *s, int argc, char **argv)
 		{ "replay",		no_argument,	   NULL, 'r' },
 		{ "pidfile",		required_argument, NULL, 'p' },
 		{ "utc-offset",		required_argument, NULL, 'u' },
+		{ "quarantine-tries",	required_argument, NULL, 'T' },
+		{ "quarantine-seconds",	required_argument, NULL, 'S' },
+		{ "requeue",		no_argument,	   NULL, 'R' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -157,7 +170,7 @@ server_options(struct server *s, int argc, char **argv)
 	long n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:w:d:as:t:rp:u:h", longopts,
+	while ((c = getopt_long(argc, argv, "l:w:d:as:t:rp:u:T:S:Rh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -210,6 +223,23 @@ server_options(struct server *s, int argc, char **argv)
 			}
 			event_set_local_offset((int)n);
 			break;
+		case 'T':
+		case 'S':
+			n = strtol(optarg, &end, 10);
+			if (*end != '\0' || n < 1 || n > SERVER_QUARANTINE_MAX) {
+				fprintf(stderr, "%s: --quarantine-%s takes 1 to "
+				    "%d\n", s->p->name, c == 'T' ? "tries" :
+				    "seconds", SERVER_QUARANTINE_MAX);
+				return -1;
+			}
+			if (c == 'T')
+				s->ropt.tries = (int)n;
+			else
+				s->ropt.seconds = (int)n;
+			break;
+		case 'R':
+			s->requeue = 1;
+			break;
 		case 'h':
 			server_usage(s->p, stdout);
 			exit(0);
@@ -221,7 +251,8 @@ server_options(struct server *s, int argc, char **argv)
 	/* CGI programs get no arguments: a web server passes this one. */
 	if (s->wopt.spool_dir == NULL)
 		s->wopt.spool_dir = getenv("ESPHOOKS_SPOOL");
-	if (optind != argc || (s->replay_only && !s->wopt.spool_dir)) {
+	if (optind != argc || ((s->replay_only || s->requeue) &&
+	    !s->wopt.spool_dir) || (s->replay_only && s->requeue)) {
 		server_usage(s->p, stderr);
 		return -1;
 	}
@@ -251,7 +282,25 @@ server_replayer(struct server *s)
 static int
 server_replay(struct server *s)
 {
-	return s->spool && replay_step(s->spool, s->store) == REPLAY_MORE;
+	return s->spool && replay_step(s->spool, s->store, &s->ropt) ==
+	    REPLAY_MORE;
+}
+
+/* --requeue: the quarantine back into the spool, then exit. */
+static int
+server_requeue(struct server *s)
+{
+	struct spool *sp = spool_new(s->wopt.spool_dir, s->p->name);
+	char err[512];
+	int n;
+
+	if ((n = spool_requeue(sp, err, sizeof err)) == -1)
+		fprintf(stderr, "%s: %s\n", s->p->name, err);
+	else
+		printf("%s: %d quarantined records put back in '%s'\n",
+		    s->p->name, n, s->wopt.spool_dir);
+	spool_free(sp);
+	return n == -1 ? 1 : 0;
 }
 
 /* --replay: replays the spool until SIGTERM. */
@@ -598,6 +647,8 @@ server_main(int argc, char **argv, const struct provider *p)
 	event_set_local_offset(p->local_offset_min);
 	if (server_options(&s, argc, argv) == -1)
 		return 2;
+	if (s.requeue)
+		return server_requeue(&s);
 	if (s.replay_only) {
 		rc = server_replay_only(&s);
 		goto out;

@@ -26,6 +26,13 @@
  * something else is renaming it.
  */
 #define SPOOL_OPEN_TRIES 8
+/* Names tried for a new .replay file when the first is taken. */
+#define SPOOL_NAME_TRIES 8
+/*
+ * How long spool_requeue() waits for the replayer to let go of the
+ * spool's lock, which it holds for one replay step (REPLAY_SLICE_MS).
+ */
+#define SPOOL_REQUEUE_WAIT_MS 5000
 /* The frame buffer is kept between appends up to this size. */
 #define SPOOL_KEEP_MAX	(1024 * 1024)
 /* Header offsets: magic, length, ' ', payload CRC, ' ', header CRC. */
@@ -38,9 +45,8 @@ struct spool {
 	const char	*provider;
 	char		*path;		/* owned: <dir>/<provider>.spool */
 	char		*lockpath;	/* owned: <dir>/<provider>.lock */
+	char		*qdir;		/* owned: <dir>/quarantine */
 	int		 lockfd;	/* -1 unless spool_lock() holds it */
-	dev_t		 synced_dev;	/* the file whose directory entry */
-	ino_t		 synced_ino;	/* this process made durable */
 	struct buf	 frame;
 };
 
@@ -63,6 +69,7 @@ spool_new(const char *dir, const char *provider)
 	s->provider = provider;
 	s->path = spool_path(dir, provider, ".spool");
 	s->lockpath = spool_path(dir, provider, ".lock");
+	s->qdir = spool_path(dir, SPOOL_QUARANTINE_DIR, "");
 	s->lockfd = -1;
 	return s;
 }
@@ -76,6 +83,7 @@ spool_free(struct spool *s)
 	free(s->dir);
 	free(s->path);
 	free(s->lockpath);
+	free(s->qdir);
 	buf_release(&s->frame);
 	free(s);
 }
@@ -165,16 +173,23 @@ spool_write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int
-spool_sync_dir(struct spool *s)
+/* fsync()s the directory path. */
+static int
+spool_sync_path(const char *path)
 {
 	int fd, rc;
 
-	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	rc = fsync(fd);
 	close(fd);
 	return rc;
+}
+
+int
+spool_sync_dir(struct spool *s)
+{
+	return spool_sync_path(s->dir);
 }
 
 /*
@@ -223,6 +238,20 @@ spool_append(struct spool *s, const struct spool_record *rec, char *err,
 		    strerror(errno));
 		goto out;
 	}
+	/*
+	 * The file's name must be as durable as its records.  Whoever
+	 * writes first into an empty file syncs the directory, before
+	 * writing: so a file that holds a record has a durable name,
+	 * whichever process created it and whatever crashed since, and a
+	 * failed sync leaves no record behind its 503.  (What this process
+	 * synced cannot be told by inode number: ext4 gives a file created
+	 * after an unlink the number of the file unlinked.)
+	 */
+	if (st.st_size == 0 && spool_sync_dir(s) == -1) {
+		snprintf(err, errlen, "unable to sync '%s': %s", s->dir,
+		    strerror(errno));
+		goto out;
+	}
 	if (spool_write_all(fd, s->frame.data, s->frame.len) == -1 ||
 	    fdatasync(fd) == -1) {
 		snprintf(err, errlen, "unable to write '%s': %s", s->path,
@@ -231,21 +260,6 @@ spool_append(struct spool *s, const struct spool_record *rec, char *err,
 		if (ftruncate(fd, st.st_size) == 0)
 			(void)fdatasync(fd);
 		goto out;
-	}
-	/*
-	 * The file's directory entry must be durable too.  Once per file
-	 * and process is enough; a writer that crashed before doing it
-	 * could have left it to us, so "new to this process" is the test,
-	 * not "created now".
-	 */
-	if (st.st_dev != s->synced_dev || st.st_ino != s->synced_ino) {
-		if (spool_sync_dir(s) == -1) {
-			snprintf(err, errlen, "unable to sync '%s': %s", s->dir,
-			    strerror(errno));
-			goto out;
-		}
-		s->synced_dev = st.st_dev;
-		s->synced_ino = st.st_ino;
 	}
 	rc = 0;
 out:
@@ -415,11 +429,38 @@ spool_unlock(struct spool *s)
 	s->lockfd = -1;
 }
 
+/*
+ * A new name in dir for a .replay file of s, and its suffix (".replay",
+ * ".reason"): <provider>.<20 digits>.replay, the digits the time in
+ * microseconds, fixed width so names sort in time order; the next
+ * microsecond if the name is taken.  The caller frees it; NULL (errno
+ * set) when no name is free.
+ */
+static char *
+spool_replay_name(struct spool *s, const char *dir, const char *suffix)
+{
+	struct timespec now;
+	unsigned long long us;
+	struct buf b = BUF_INIT;
+	int tries;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	us = (unsigned long long)now.tv_sec * 1000000 +
+	    (unsigned long long)now.tv_nsec / 1000;
+	for (tries = 0; tries < SPOOL_NAME_TRIES; tries++, us++) {
+		buf_reset(&b);
+		buf_addf(&b, "%s/%s.%020llu%s", dir, s->provider, us, suffix);
+		if (access(b.data, F_OK) == -1 && errno == ENOENT)
+			return buf_detach(&b, NULL);
+	}
+	buf_release(&b);
+	errno = EEXIST;
+	return NULL;
+}
+
 int
 spool_rotate(struct spool *s)
 {
-	struct buf b = BUF_INIT;
-	struct timespec now;
 	struct stat st;
 	char *to = NULL;
 	int fd, rc = -1;
@@ -433,16 +474,8 @@ spool_rotate(struct spool *s)
 		rc = 0;
 		goto out;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	/* Fixed width, so names sort in time order. */
-	buf_addf(&b, "%s/%s.%020llu.replay", s->dir, s->provider,
-	    (unsigned long long)now.tv_sec * 1000000 +
-	    (unsigned long long)now.tv_nsec / 1000);
-	to = buf_detach(&b, NULL);
-	if (access(to, F_OK) == 0) {
-		errno = EEXIST;
+	if ((to = spool_replay_name(s, s->dir, ".replay")) == NULL)
 		goto out;
-	}
 	if (rename(s->path, to) == -1 || spool_sync_dir(s) == -1)
 		goto out;
 	rc = 1;
@@ -458,8 +491,9 @@ spool_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **
-spool_list(struct spool *s)
+/* The .replay files of s in dir, oldest first (spool_list()). */
+static char **
+spool_list_in(struct spool *s, const char *dir)
 {
 	size_t plen = strlen(s->provider), n = 0, cap = 8, len, i;
 	char **list = xmalloc(cap * sizeof *list);
@@ -467,7 +501,7 @@ spool_list(struct spool *s)
 	DIR *d;
 
 	list[0] = NULL;
-	if ((d = opendir(s->dir)) == NULL)
+	if ((d = opendir(dir)) == NULL)
 		return list;
 	while ((e = readdir(d)) != NULL) {
 		/* <provider>.<20 digits>.replay */
@@ -484,12 +518,18 @@ spool_list(struct spool *s)
 			continue;
 		if (n + 1 == cap)
 			list = xrealloc(list, (cap *= 2) * sizeof *list);
-		list[n++] = spool_path(s->dir, e->d_name, "");
+		list[n++] = spool_path(dir, e->d_name, "");
 		list[n] = NULL;
 	}
 	closedir(d);
 	qsort(list, n, sizeof *list, spool_cmp);
 	return list;
+}
+
+char **
+spool_list(struct spool *s)
+{
+	return spool_list_in(s, s->dir);
 }
 
 void
@@ -502,4 +542,113 @@ spool_list_free(char **list)
 	for (p = list; *p; p++)
 		free(*p);
 	free(list);
+}
+
+/* path with its ".replay" ending replaced by suffix; the caller frees it. */
+static char *
+spool_sidecar(const char *path, const char *suffix)
+{
+	struct buf b = BUF_INIT;
+	size_t len = strlen(path) - strlen(".replay");
+
+	buf_add(&b, path, len);
+	buf_adds(&b, suffix);
+	return buf_detach(&b, NULL);
+}
+
+/* Writes len bytes to a new file path and makes them durable. */
+static int
+spool_write_file(const char *path, const char *data, size_t len)
+{
+	int fd, rc;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -1;
+	rc = spool_write_all(fd, data, len) == 0 && fdatasync(fd) == 0 ?
+	    0 : -1;
+	if (close(fd) == -1)
+		rc = -1;
+	return rc;
+}
+
+int
+spool_quarantine(struct spool *s, const char *frame, size_t len,
+    const char *reason, char *err, size_t errlen)
+{
+	char *path = NULL, *why = NULL;
+	int rc = -1;
+
+	if (mkdir(s->qdir, 0700) == 0) {
+		if (spool_sync_dir(s) == -1)
+			goto fail;
+	} else if (errno != EEXIST)
+		goto fail;
+	if ((path = spool_replay_name(s, s->qdir, ".replay")) == NULL)
+		goto fail;
+	/*
+	 * The reason first, the record second: a crash in between leaves a
+	 * reason alone, never a record without one.  A record cut short by
+	 * a crash fails its checksum if it is ever put back, and the
+	 * replayer, which moves on only once this returns, quarantines it
+	 * again from the spool.
+	 */
+	why = spool_sidecar(path, ".reason");
+	if (spool_write_file(why, reason, strlen(reason)) == -1 ||
+	    spool_write_file(path, frame, len) == -1 ||
+	    spool_sync_path(s->qdir) == -1)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "unable to quarantine in '%s': %s", s->qdir,
+	    strerror(errno));
+out:
+	free(path);
+	free(why);
+	return rc;
+}
+
+int
+spool_requeue(struct spool *s, char *err, size_t errlen)
+{
+	char **list = NULL, **f, *to = NULL, *why;
+	int waited, moved = 0, rc = 0, locked;
+
+	for (waited = 0; (locked = spool_lock(s)) == 0 &&
+	    waited < SPOOL_REQUEUE_WAIT_MS; waited += 100)
+		usleep(100 * 1000);
+	if (locked != 1) {
+		snprintf(err, errlen, locked == 0 ? "the replayer holds '%s'" :
+		    "unable to lock '%s'", s->lockpath);
+		return -1;
+	}
+	list = spool_list_in(s, s->qdir);
+	for (f = list; *f; f++) {
+		/* A new name: the file goes after what waits already. */
+		if ((to = spool_replay_name(s, s->dir, ".replay")) == NULL ||
+		    rename(*f, to) == -1) {
+			snprintf(err, errlen, "unable to move '%s' back: %s", *f,
+			    strerror(errno));
+			rc = -1;
+			break;
+		}
+		why = spool_sidecar(*f, ".reason");
+		(void)unlink(why);
+		free(why);
+		free(to);
+		to = NULL;
+		moved++;
+	}
+	/* What moved, moved for good, even when a later one failed. */
+	if (moved > 0 && (spool_sync_dir(s) == -1 ||
+	    spool_sync_path(s->qdir) == -1) && rc == 0) {
+		snprintf(err, errlen, "unable to sync '%s': %s", s->dir,
+		    strerror(errno));
+		rc = -1;
+	}
+	free(to);
+	spool_list_free(list);
+	spool_unlock(s);
+	return rc == 0 ? moved : -1;
 }

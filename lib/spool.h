@@ -62,10 +62,11 @@ void		 spool_free(struct spool *);
 const char	*spool_dir(const struct spool *);
 const char	*spool_provider(const struct spool *);
 /*
- * Appends one record and makes it durable (fdatasync, and fsync of the
- * directory when the file is new to this process).  Returns 0 only
- * once the record is on disk; -1 with a reason in err otherwise, and
- * then the file is as it was.
+ * Appends one record and makes it durable (fdatasync; and fsync of the
+ * directory first when the file is empty, so a file that holds a
+ * record always has a durable name).  Returns 0 only once the record
+ * is on disk; -1 with a reason in err otherwise, and then the file is
+ * as it was.
  */
 int		 spool_append(struct spool *, const struct spool_record *,
 		    char *err, size_t errlen);
@@ -103,5 +104,21 @@ char		**spool_list(struct spool *);
 void		 spool_list_free(char **);
 /* fsync()s the directory, after a rename or an unlink. */
 int		 spool_sync_dir(struct spool *);
+
+/*
+ * The quarantine: <dir>/quarantine/ holds the records the replayer
+ * gave up on (replay.h), each alone in a .replay file named as those
+ * of the spool, beside a .reason file that says why in one line of
+ * text.  spool_quarantine() writes the frame (len bytes, as it was in
+ * the spool) there durably: 0, or -1 with err.  spool_requeue() moves
+ * every quarantined file of this provider back into the spool, where
+ * the replayer takes it as any other, and drops its .reason: returns
+ * how many, or -1 with err (those moved so far stay moved).  It takes
+ * the replayer's lock, waiting for it a few seconds.
+ */
+#define SPOOL_QUARANTINE_DIR "quarantine"
+int		 spool_quarantine(struct spool *, const char *frame,
+		    size_t len, const char *reason, char *err, size_t errlen);
+int		 spool_requeue(struct spool *, char *err, size_t errlen);
 
 #endif

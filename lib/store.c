@@ -267,6 +267,12 @@ store_new(const struct provider *p, const char *conninfo, int timeout_ms)
 	return s;
 }
 
+const struct provider *
+store_provider(const struct store *s)
+{
+	return s->p;
+}
+
 static void
 store_disconnect(struct store *s)
 {
@@ -376,27 +382,62 @@ store_sent(struct store *s, int sent, int64_t deadline, PGresult **resp,
 }
 
 /*
- * Sets up a new session: STORE_CHECK_CLIENT_MS.  A server older than
- * 14 does not know the setting: it is logged and the session goes on
- * without it.  Returns 0, or -1 when the server did not answer.
+ * Runs one statement of the session's setup.  Returns 1 when the
+ * server took it, 0 when it refused it (why in err), or -1 when it did
+ * not answer (the connection is closed).
+ */
+static int
+store_setup(struct store *s, const char *sql, char *err, size_t errlen)
+{
+	PGresult *res;
+	int rc;
+
+	rc = store_sent(s, PQsendQuery(s->conn, sql),
+	    tstamp_monotonic_ms() + s->timeout_ms, &res, err, errlen);
+	if (rc != 0)
+		return -1;
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!rc)
+		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Sets up a new session.  A 200 promises a commit on disk, which
+ * synchronous_commit = off (from ALTER ROLE, ALTER DATABASE or the
+ * server's file, all of which a session's own setting overrides) would
+ * turn into a commit in memory: the session puts it back on.  Every
+ * other value (local, remote_write, on, remote_apply) flushes the
+ * commit to the local disk before it returns and is left as the DBA
+ * set it.  Then STORE_CHECK_CLIENT_MS, which a server older than 14
+ * does not know: that is logged and the session goes on without it.
+ * Two statements, as a refusal of the second must not undo the first.
+ * Returns 0, or -1 when the server did not answer or refused the first.
  */
 static int
 store_session(struct store *s)
 {
-	PGresult *res;
 	char err[256];
 	int rc;
 
-	rc = store_sent(s, PQsendQuery(s->conn,
-	    "SET client_connection_check_interval = " STORE_CHECK_CLIENT_MS),
-	    tstamp_monotonic_ms() + s->timeout_ms, &res, err, sizeof err);
-	if (rc != 0)
-		log_msg(NULL, "unable to set up the session: %s", err);
-	else if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	rc = store_setup(s, "SELECT set_config('synchronous_commit', 'on',"
+	    " false) WHERE current_setting('synchronous_commit') = 'off'",
+	    err, sizeof err);
+	if (rc == 1)
+		rc = store_setup(s, "SET client_connection_check_interval = "
+		    STORE_CHECK_CLIENT_MS, err, sizeof err);
+	else if (rc == 0) {
+		log_msg(NULL, "unable to make commits durable: %s", err);
+		return -1;
+	}
+	if (rc == 0)
 		log_msg(NULL, "statements given up at the timeout will wait "
-		    "on the server: %s", PQresultErrorMessage(res));
-	PQclear(res);
-	return rc == 0 ? 0 : -1;
+		    "on the server: %s", err);
+	else if (rc == -1)
+		log_msg(NULL, "unable to set up the session: %s", err);
+	return rc == -1 ? -1 : 0;
 }
 
 static int
@@ -470,21 +511,73 @@ fail:
 }
 
 /*
- * Sorts a failed statement: data the server refused (SQLSTATE classes
- * 22 and 23: the request's fault, 4xx), a statement that vanished
- * (26000, e.g. a pooler's DISCARD ALL: prepare again), or anything else
- * (the server's state: 503, the provider retries).
+ * SQLSTATE classes that say the server refused the data itself
+ * (PostgreSQL, Appendix A): 21 cardinality, 22 a value, 23 a
+ * constraint, 2F, 38 and 39 a function the insert ran (a trigger's),
+ * 44 a view's check option, 54 a limit (a value too large to index),
+ * P0 a PL/pgSQL RAISE (a validation trigger's).  The same POST would be
+ * refused again: it is answered 422 and kept in webhook_reject.
+ */
+static const char *const store_refusals[] = {
+	"21", "22", "23", "2F", "38", "39", "44", "54", "P0", NULL
+};
+
+/*
+ * Sorts a failed statement, in the one place that does (README, What
+ * 200 means): the data refused (store_refusals) is STORE_REFUSED;
+ * anything else is STORE_UNAVAILABLE, to be spooled.  That covers the
+ * server being unavailable (08 connection, 53 resources, 57 shutdown
+ * and cancel, 40 a deadlock, 55 a lock, 25006 a standby), and also a
+ * server that is there but set up wrong for us (42 a missing grant or
+ * table, XX an internal error): nothing about the events, so they are
+ * kept in the spool until it is fixed, and the replayer quarantines a
+ * record it cannot store after REPLAY_TRIES tries (replay.h).  A
+ * statement that vanished (26000, e.g. a pooler's DISCARD ALL) also
+ * sets *reprepare: prepare again and retry.
  */
 static enum store_status
 store_classify(PGresult *res, int *reprepare)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *const *c;
 
 	*reprepare = state && strcmp(state, "26000") == 0;
-	if (state && (strncmp(state, "22", 2) == 0 ||
-	    strncmp(state, "23", 2) == 0))
-		return STORE_REFUSED;
+	for (c = store_refusals; state && *c; c++)
+		if (strncmp(state, *c, 2) == 0)
+			return STORE_REFUSED;
 	return STORE_UNAVAILABLE;
+}
+
+/*
+ * What a refusal says to the provider: the server's primary message and
+ * its SQLSTATE, never its DETAIL (which can quote other rows) or the
+ * query.
+ */
+static void
+store_refusal(PGresult *res, char *err, size_t errlen)
+{
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	size_t len, i, need;
+	unsigned char c;
+
+	snprintf(err, errlen, "%s (SQLSTATE %s)", msg ? msg : "refused",
+	    state ? state : "?");
+	/*
+	 * It goes into a JSON answer, which must be UTF-8: a long message
+	 * cut short must not end inside a character.  Find the last lead
+	 * byte and drop its character if it is incomplete.
+	 */
+	len = strlen(err);
+	for (i = len; i > 0 && len - i < 4; i--) {
+		c = (unsigned char)err[i - 1];
+		if ((c & 0xc0) == 0x80)
+			continue;
+		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		if (len - (i - 1) < need)
+			err[i - 1] = '\0';
+		break;
+	}
 }
 
 /*
@@ -629,12 +722,13 @@ done:
 }
 
 /*
- * Points the array parameters at the NUL-terminated arrays of records.
- * Returns 0, or -1 when records does not hold exactly as many as the
- * insert takes (a spool record of another program, say).
+ * Walks the NUL-terminated arrays of records (len bytes), pointing
+ * params[k] and lens[k] at each when params is not NULL.  Returns 0, or
+ * -1 when records does not hold exactly as many as the insert takes.
  */
 static int
-store_split(struct store *s, const char *records, size_t len)
+store_walk(const struct store *s, const char *records, size_t len,
+    const char **params, size_t *lens)
 {
 	const char *p = records, *end = records + len, *nul;
 	int k;
@@ -642,11 +736,24 @@ store_split(struct store *s, const char *records, size_t len)
 	for (k = STORE_REQUEST_PARAMS; k < s->nparams; k++) {
 		if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			return -1;
-		s->params[k] = p;
-		s->lens[k] = (size_t)(nul - p);
+		if (params) {
+			params[k] = p;
+			lens[k] = (size_t)(nul - p);
+		}
 		p = nul + 1;
 	}
 	return p == end ? 0 : -1;
+}
+
+/*
+ * Points the array parameters at the NUL-terminated arrays of records.
+ * Returns 0, or -1 when records does not hold exactly as many as the
+ * insert takes (a spool record of another program, say).
+ */
+static int
+store_split(struct store *s, const char *records, size_t len)
+{
+	return store_walk(s, records, len, s->params, s->lens);
 }
 
 /*
@@ -716,8 +823,10 @@ store_events(struct store *s, const struct store_request *rq,
 			st = STORE_OK;
 			break;
 		}
-		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-		st = store_classify(res, &reprepare);
+		if ((st = store_classify(res, &reprepare)) == STORE_REFUSED)
+			store_refusal(res, err, errlen);
+		else
+			snprintf(err, errlen, "%s", PQresultErrorMessage(res));
 		PQclear(res);
 		res = NULL;
 		if (!reprepare)
@@ -914,7 +1023,7 @@ store_group(struct store *s, struct store_job *jobs, size_t njobs)
 	}
 }
 
-void
+int
 store_reject(struct store *s, const struct store_request *rq,
     const char *error, const char *body, size_t len)
 {
@@ -923,9 +1032,13 @@ store_reject(struct store *s, const struct store_request *rq,
 	int formats[5] = { 0, 0, 0, 0, 1 };	/* the body is bytea, binary */
 	PGresult *res = NULL;
 	char err[256];
+	int rc = -1;
 
-	if (store_connect(s) == -1)
-		return;
+	if (store_connect(s) == -1) {
+		log_msg(rq->request_id, "unable to keep the rejected body: "
+		    "no connection to PostgreSQL");
+		return -1;
+	}
 	params[0] = s->p->name;
 	params[1] = rq->request_id;
 	params[2] = rq->remote_user;
@@ -938,5 +1051,14 @@ store_reject(struct store *s, const struct store_request *rq,
 	else if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		log_msg(rq->request_id, "unable to keep the rejected body: %s",
 		    PQresultErrorMessage(res));
+	else
+		rc = 0;
 	PQclear(res);
+	return rc;
+}
+
+int
+store_fits(const struct store *s, const char *records, size_t len)
+{
+	return store_walk(s, records, len, NULL, NULL) == 0;
 }

@@ -49,6 +49,8 @@ struct store_request {
 struct store		*store_new(const struct provider *p,
 			    const char *conninfo, int timeout_ms);
 void			 store_free(struct store *);
+/* The provider the store was made for. */
+const struct provider	*store_provider(const struct store *);
 /* Connects and prepares if not connected.  Returns 0 or -1 (logged). */
 int			 store_connect(struct store *);
 /*
@@ -88,9 +90,20 @@ struct store_job {
  */
 void			 store_group(struct store *, struct store_job *,
 			    size_t njobs);
-/* Keeps a refused body for inspection; best effort, failures logged. */
-void			 store_reject(struct store *,
+/*
+ * Keeps a refused body in webhook_reject, for inspection and to be
+ * sent again by hand (README).  Returns 0, or -1 when it could not
+ * (logged): then the body is kept nowhere, and the caller must not
+ * drop it.
+ */
+int			 store_reject(struct store *,
 			    const struct store_request *, const char *error,
 			    const char *body, size_t len);
+/*
+ * Whether records (len bytes) are the arrays this store's insert takes:
+ * a spool record of another program or version is not.
+ */
+int			 store_fits(const struct store *, const char *records,
+			    size_t len);
 
 #endif

@@ -154,6 +154,29 @@ webhook_spool(struct webhook *w, struct webhook_post *post, const char *why)
 }
 
 /*
+ * The database refused the events themselves (store.c sorts its errors):
+ * 422 with its reason, the body as it came kept in webhook_reject.  When
+ * it cannot be kept there either, the events go to the spool as in an
+ * outage rather than nowhere (Aldeamo retries a 4xx only once); the
+ * replayer then tries them again, and quarantines what it cannot store
+ * (replay.h).
+ */
+static void
+webhook_refused(struct webhook *w, struct webhook_post *post, const char *why)
+{
+	char msg[320];
+
+	snprintf(msg, sizeof msg, "the database refused the events: %s", why);
+	if (store_reject(w->store, &post->rq, msg, post->original.data,
+	    post->original.len) == -1) {
+		webhook_spool(w, post, msg);
+		return;
+	}
+	log_msg(post->r->id, "refused with 422: %s", msg);
+	request_reply_error(post->r, 422, NULL, "%s", msg);
+}
+
+/*
  * As request.c does with the body, posts[i] keeps its buffers for the
  * next POST up to a usual size; beyond it gives back what a huge
  * body took.  The first slot serves every POST, the others only
@@ -272,10 +295,7 @@ webhook_commit(struct webhook *w)
 			request_reply(post->r, 200, NULL, reply);
 			break;
 		case STORE_REFUSED:
-			webhook_refuse(w, post, 400,
-			    "the database refused an event");
-			log_msg(post->r->id, "database refused the batch: %s",
-			    job->err);
+			webhook_refused(w, post, job->err);
 			break;
 		case STORE_UNAVAILABLE:
 			webhook_spool(w, post, job->err);
