@@ -122,9 +122,10 @@ N ?= 1000000
 sample-data:
 	tests/bin/gen-events $(N)
 
-# Beyond what 'make run' needs: Apache for tests/90-apache.t.
+# Beyond what 'make run' needs: Apache for tests/90-apache.t, strace
+# for tests/77-durable.t.
 test-deps:
-	ESPHOOKS_EXTRA_PACKAGES="apache2 $${ESPHOOKS_EXTRA_PACKAGES:-}" deploy/stack.sh deps
+	ESPHOOKS_EXTRA_PACKAGES="apache2 strace $${ESPHOOKS_EXTRA_PACKAGES:-}" deploy/stack.sh deps
 
 test: test-deps
 	$(MAKE) all WERROR=$(WERROR)

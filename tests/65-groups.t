@@ -86,7 +86,7 @@ is "$(answers 12 | sort | uniq -c | sed 's/^ *//')" \
 is "$(marker_rows g2)" 1 "stored once"
 
 # 3. One POST of a group carries an event the database refuses (a check
-# added for the test): that POST alone is answered 400, the others are
+# added for the test): that POST alone is answered 422, the others are
 # stored, each with its request row.
 sql "ALTER TABLE sendpulse ADD CONSTRAINT test_poison CHECK (raw->>'m' <> 'poison') NOT VALID" >/dev/null
 bodies=()
@@ -96,8 +96,8 @@ done
 bodies[6]='{"event":"opened","recipient":"p7@example.com","m":"poison"}'
 held sendpulse 12 "${bodies[@]}"
 is "$(answers 12 | sed -n 7p)" \
-    '400 {"error":"the database refused an event"}' \
-    "the POST with the refused event: 400"
+    '422 {"error":"the database refused the events: new row for relation \"sendpulse\" violates check constraint \"test_poison\" (SQLSTATE 23514)"}' \
+    "the POST with the refused event: 422, with the reason"
 is "$(answers 12 | sed 7d | sort | uniq -c | sed 's/^ *//')" \
     '11 200 {"received":1,"stored":1,"duplicates":0}' \
     "the eleven others in its group: 200, stored"

@@ -178,19 +178,49 @@ pg_start() {
 	    -l "$ESPHOOKS_VAR/log/postgres.log" start >/dev/null
 }
 
+# as_spool_owner COMMAND...: COMMAND as the spool's owner, as an
+# operator runs --requeue (sudo -u esphooks).
+as_spool_owner() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$(stat -c %u "$ESPHOOKS_VAR/spool")" \
+		    --regid="$(stat -c %g "$ESPHOOKS_VAR/spool")" --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
+
+# program_restart PROGRAM [OPTION...]: stops the stack's PROGRAM and
+# starts it again with the OPTIONs added (ESPHOOKS_ARGS), or as the
+# stack starts it when there are none.
+program_restart() {
+	local p=$1 pid
+	shift
+	pid=$(cat "$ESPHOOKS_VAR/run/$p.pid")
+	kill -TERM "$pid"
+	wait_for 150 stopped "$pid"
+	ESPHOOKS_ARGS="$*" "$top/deploy/stack.sh" up >/dev/null
+}
+
 # The programs' master pids, sorted, one per line.
 program_pids() {
 	cat "$ESPHOOKS_VAR"/run/{mailjet,sendpulse,aldeamo}.pid 2>/dev/null | sort
 }
 
 # spool_drained [SECONDS]: waits (30 s by default) until the programs
-# have replayed everything their spool held; fails if they have not.
+# have replayed everything their spool held (the quarantine aside);
+# fails if they have not.  Empty twice in a row: a listing of the
+# directory can miss a file that the replayer renames meanwhile
+# (readdir() need not return an entry renamed during the walk), which
+# would make a full spool look empty once.
 spool_drained() {
-	local i
+	local i clean=0
 	for i in $(seq $((${1:-30} * 10))); do
-		if ! find "$ESPHOOKS_VAR/spool" -name '*.replay' | grep -q . &&
-		    ! find "$ESPHOOKS_VAR/spool" -name '*.spool' -size +0 | grep -q .; then
-			return 0
+		if ! find "$ESPHOOKS_VAR/spool" -maxdepth 1 -name '*.replay' | grep -q . &&
+		    ! find "$ESPHOOKS_VAR/spool" -maxdepth 1 -name '*.spool' -size +0 | grep -q .; then
+			clean=$((clean + 1))
+			[ $clean -ge 2 ] && return 0
+		else
+			clean=0
 		fi
 		sleep 0.1
 	done
