@@ -140,11 +140,14 @@ replay
 wait_for 100 sql_true "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted"
 is "$(sql "SELECT count(*) FROM aldeamo WHERE raw->>'who' = 'resume'")" 9 \
     "the replay stopped at the tenth record"
-pos=$(cat "$cgispool"/aldeamo.*.replay.pos 2>/dev/null || echo 0)
+pos=$(cut -c1-20 "$cgispool"/aldeamo.*.replay.pos 2>/dev/null || echo 0)
 ok "$([ "$((10#$pos))" -gt 0 ]; echo $?)" "its position is saved ($((10#$pos)))"
 kill -KILL "$replayer"
 wait "$replayer" 2>/dev/null
 wait "$blocker"
+# The .pos file as an earlier release wrote it (the offset alone, with
+# no count of failures), as an upgrade finds it: read all the same.
+printf '%s' "$pos" >"$(ls "$cgispool"/aldeamo.*.replay.pos)"
 replay
 wait_for 100 sql_true "SELECT count(*) = 30 FROM aldeamo WHERE raw->>'who' = 'resume'"
 kill -TERM "$replayer"
