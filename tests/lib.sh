@@ -162,13 +162,19 @@ children() {
 # The test stack's PostgreSQL: pg_stop MODE (fast, immediate) and
 # pg_start.  pg_ctl refuses root: run it as the data directory's owner.
 pgctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n 1)
-as_pg_owner() {
+# as_owner_of DIR COMMAND...: COMMAND as DIR's owner when run as root.
+as_owner_of() {
+	local dir=$1
+	shift
 	if [ "$(id -u)" = 0 ]; then
-		setpriv --reuid="$(stat -c %u "$ESPHOOKS_VAR/pg")" \
-		    --regid="$(stat -c %g "$ESPHOOKS_VAR/pg")" --clear-groups "$@"
+		setpriv --reuid="$(stat -c %u "$dir")" \
+		    --regid="$(stat -c %g "$dir")" --clear-groups "$@"
 	else
 		"$@"
 	fi
+}
+as_pg_owner() {
+	as_owner_of "$ESPHOOKS_VAR/pg" "$@"
 }
 pg_stop() {
 	as_pg_owner "$pgctl" -D "$ESPHOOKS_VAR/pg" -m "$1" -w stop >/dev/null
@@ -181,12 +187,7 @@ pg_start() {
 # as_spool_owner COMMAND...: COMMAND as the spool's owner, as an
 # operator runs --requeue (sudo -u esphooks).
 as_spool_owner() {
-	if [ "$(id -u)" = 0 ]; then
-		setpriv --reuid="$(stat -c %u "$ESPHOOKS_VAR/spool")" \
-		    --regid="$(stat -c %g "$ESPHOOKS_VAR/spool")" --clear-groups "$@"
-	else
-		"$@"
-	fi
+	as_owner_of "$ESPHOOKS_VAR/spool" "$@"
 }
 
 # program_restart PROGRAM [OPTION...]: stops the stack's PROGRAM and
