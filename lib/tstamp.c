@@ -114,22 +114,31 @@ static int
 civil_checked(long y, long mon, long d, long h, long min, long s,
     long offset_min, int64_t *t)
 {
+	/*
+	 * Second 60, a leap second (23:59:60 UTC, 18:59:60 in Aldeamo's
+	 * GMT-5), is refused: timestamptz counts POSIX seconds, which have
+	 * no instant for it (PostgreSQL itself reads it as the next
+	 * minute's first second), and :59 or :00 would be a time that was
+	 * not sent (SPEC §3).  The column is NULL; raw keeps the text.
+	 */
 	if (y < 1 || mon < 1 || mon > 12 || d < 1 ||
-	    d > days_in_month(y, (int)mon) || h > 23 || min > 59 || s > 60)
+	    d > days_in_month(y, (int)mon) || h > 23 || min > 59 || s > 59)
 		return -1;
-	if (s == 60)		/* a leap second: keep the instant it ends */
-		s = 59;
 	*t = tstamp_from_civil(y, (int)mon, (int)d, (int)h, (int)min, (int)s) -
 	    offset_min * 60;
 	return *t < TSTAMP_MIN || *t > TSTAMP_MAX ? -1 : 0;
 }
 
-/* Parses "+HH:MM", "+HHMM", "+HH" at *p; returns minutes east or -1. */
+/*
+ * Parses "+HH:MM", "+HHMM", "+HH" at *p; returns minutes east or -1.
+ * A colon promises the minutes (ISO 8601): "+05:" is no offset, and
+ * reading it as +05:00 would be guessing.
+ */
 static int
 zone_offset(const char **p, const char *end, long *off)
 {
 	long hh, mm = 0;
-	int sign;
+	int sign, colon;
 
 	if (*p >= end || (**p != '+' && **p != '-'))
 		return -1;
@@ -137,9 +146,9 @@ zone_offset(const char **p, const char *end, long *off)
 	(*p)++;
 	if ((hh = digits(p, end, 2)) < 0 || hh > 23)
 		return -1;
-	if (*p < end && **p == ':')
-		(*p)++;
-	if (*p < end && **p >= '0' && **p <= '9' &&
+	colon = *p < end && **p == ':';
+	*p += colon;
+	if ((colon || (*p < end && **p >= '0' && **p <= '9')) &&
 	    ((mm = digits(p, end, 2)) < 0 || mm > 59))
 		return -1;
 	*off = sign * (hh * 60 + mm);
@@ -167,9 +176,12 @@ tstamp_parse_iso(const char *s, size_t len, int offset_min, int64_t *t)
 	    p >= end || *p++ != ':' || (min = digits(&p, end, 2)) < 0 ||
 	    p >= end || *p++ != ':' || (sec = digits(&p, end, 2)) < 0)
 		return -1;
+	/* A fraction has a digit at least (ISO 8601): "20:01:20." is no time. */
 	if (p < end && *p == '.') {
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++)
-			;
+		if (++p >= end || *p < '0' || *p > '9')
+			return -1;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
 	}
 	if (p < end && *p == 'Z') {
 		off = 0;

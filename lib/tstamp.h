@@ -24,10 +24,12 @@ int64_t	tstamp_from_civil(long y, int mon, int d, int h, int min, int s);
  */
 int	tstamp_format(int64_t t, char out[TSTAMP_LEN]);
 /*
- * Parses "YYYY-MM-DD HH:MM:SS" (or 'T' between; an optional fraction
- * is dropped; trailing white space such as Aldeamo's "\n" is ignored).
- * Without a zone the time is local at offset_min minutes east of UTC;
- * a trailing "Z" or "+HH:MM"/"-HHMM" takes precedence.  Returns 0 or -1.
+ * Parses "YYYY-MM-DD HH:MM:SS" (or 'T' between; an optional fraction,
+ * '.' and one digit or more, is dropped; trailing white space such as
+ * Aldeamo's "\n" is ignored).  Without a zone the time is local at
+ * offset_min minutes east of UTC; a trailing "Z" or "+HH:MM"/"-HHMM"/
+ * "+HH" takes precedence ("+05:" is refused).  Returns 0 or -1; -1 also
+ * for second 60, a leap second, which timestamptz cannot hold.
  */
 int	tstamp_parse_iso(const char *s, size_t len, int offset_min,
 	    int64_t *t);
@@ -35,7 +37,8 @@ int	tstamp_parse_iso(const char *s, size_t len, int offset_min,
  * Parses JavaScript's Date.prototype.toString() form, which Aldeamo
  * sends for opens and clicks:
  *   "Fri Oct 02 2020 14:31:29 GMT-0500 (Colombia Standard Time)"
- * using the GMT offset written in it.  Returns 0 or -1.
+ * using the GMT offset written in it.  Returns 0 or -1 (also for a
+ * leap second, as above).
  */
 int	tstamp_parse_js(const char *s, size_t len, int64_t *t);
 /* Milliseconds on CLOCK_MONOTONIC: never jumps with the wall clock. */

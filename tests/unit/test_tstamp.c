@@ -1,6 +1,7 @@
 /*
  * test_tstamp.c - timestamps to UTC: unix, naive with an offset (Aldeamo's
- * GMT-5), ISO with a zone, JavaScript date strings, and what is refused.
+ * GMT-5), ISO with a zone, JavaScript date strings, and what is refused
+ * (a colon without minutes, a '.' without digits, a leap second).
  */
 #include <string.h>
 
@@ -63,6 +64,30 @@ main(void)
 	tap_is(iso("2020-10-01 20:01:20 junk", -300), NULL,
 	    "trailing junk refused");
 	tap_is(iso("", -300), NULL, "empty refused");
+	/* Issue 19: what is not quite a time is no time, never a guess. */
+	tap_is(iso("2020-10-01 20:01:20+05:", -300), NULL,
+	    "+05: (a colon, no minutes) refused");
+	tap_is(iso("2020-10-01 20:01:20+05:3", -300), NULL,
+	    "+05:3 (one digit of minutes) refused");
+	tap_is(iso("2020-10-01 20:01:20+05", -300), "2020-10-01T15:01:20Z",
+	    "+05 (hours only) applied");
+	tap_is(iso("2020-10-01 20:01:20+05:30", -300), "2020-10-01T14:31:20Z",
+	    "+05:30 applied");
+	tap_is(iso("2020-10-01 20:01:20+0530", -300), "2020-10-01T14:31:20Z",
+	    "+0530 applied");
+	tap_is(iso("2020-10-01 20:01:20.", -300), NULL,
+	    "a '.' without digits refused");
+	tap_is(iso("2020-10-01 20:01:20.Z", -300), NULL,
+	    "a '.' without digits before Z refused");
+	tap_is(iso("2020-10-01 20:01:20.5", -300), "2020-10-02T01:01:20Z",
+	    "one digit of fraction, dropped");
+	tap_is(iso("2016-12-31 18:59:60", -300), NULL,
+	    "leap second at GMT-5 (23:59:60 UTC) refused");
+	tap_is(iso("2016-12-31T23:59:60Z", -300), NULL,
+	    "leap second in UTC refused");
+	tap_is(iso("2016-12-31 18:59:59", -300), "2016-12-31T23:59:59Z",
+	    "the second before the leap second kept");
+	tap_is(iso("2020-10-01 20:01:61", -300), NULL, "second 61 refused");
 
 	tap_is(js("Fri Oct 02 2020 14:31:29 GMT-0500 (Colombia Standard Time)"),
 	    "2020-10-02T19:31:29Z", "JavaScript date, GMT-0500");
@@ -73,5 +98,9 @@ main(void)
 	tap_is(js("Fri Foo 02 2020 14:31:29 GMT-0500"), NULL, "bad month");
 	tap_is(js("Fri Oct 02 2020 14:31:29"), NULL, "no GMT offset");
 	tap_is(js("2020-10-01 20:01:20"), NULL, "not a JavaScript date");
+	tap_is(js("Sat Dec 31 2016 18:59:60 GMT-0500 (Colombia Standard Time)"),
+	    NULL, "JavaScript date at a leap second refused");
+	tap_is(js("Fri Oct 02 2020 14:31:29 GMT-05: (Colombia Standard Time)"),
+	    NULL, "JavaScript date with GMT-05: refused");
 	return tap_done();
 }
