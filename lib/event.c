@@ -41,29 +41,385 @@ event_set_local_offset(int minutes)
 	event_local_offset = minutes;
 }
 
-/* ---- converters ---------------------------------------------------- */
+/* ---- the JSON text of a member ------------------------------------ */
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The byte after the JSON string whose '"' is at p; NULL if unclosed. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\' && ++p == end)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * The byte after the JSON value at p; NULL if it is cut short.  The
+ * text is valid JSON (payload_scan() said so), so brackets only need
+ * counting outside strings, and a number or a literal ends at the first
+ * byte that cannot be in one.
+ */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	const char *start = p;
+	int depth = 0;
+	char c;
+
+	if (p < end && *p == '"')
+		return skip_string(p, end);
+	if (p < end && *p != '{' && *p != '[') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+		    *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		return p > start ? p : NULL;
+	}
+	while (p < end) {
+		if (*p == '"') {
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			continue;
+		}
+		c = *p++;
+		if (c == '{' || c == '[')
+			depth++;
+		else if ((c == '}' || c == ']') && --depth == 0)
+			return p;
+	}
+	return NULL;
+}
 
 static int
-conv_text_fn(struct buf *out, struct json_object *v, const struct provider *p)
+hex4(const char *p)
 {
-	(void)p;
-	switch (json_object_get_type(v)) {
+	int v = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		v *= 16;
+		if (p[i] >= '0' && p[i] <= '9')
+			v += p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v += p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			v += p[i] - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * Whether the body s..e of a JSON string (quotes excluded) is key once
+ * unescaped, as json-c and jsonb compare keys: "\u0065mail" is "email".
+ * Escaped U+0000 and unpaired surrogates (payload_scan() left none)
+ * match no C string.
+ */
+static int
+key_is(const char *s, const char *e, const char *key)
+{
+	unsigned char u[4];
+	long cp, lo;
+	size_t n, i;
+
+	while (s < e) {
+		if (*s != '\\') {
+			if (*key == '\0' || *s++ != *key++)
+				return 0;
+			continue;
+		}
+		if (e - s < 2)
+			return 0;
+		if (s[1] != 'u') {
+			switch (s[1]) {
+			case 'b': u[0] = '\b'; break;
+			case 'f': u[0] = '\f'; break;
+			case 'n': u[0] = '\n'; break;
+			case 'r': u[0] = '\r'; break;
+			case 't': u[0] = '\t'; break;
+			default: u[0] = (unsigned char)s[1]; break; /* " \ / */
+			}
+			n = 1;
+			s += 2;
+		} else {
+			if (e - s < 6 || (cp = hex4(s + 2)) < 0)
+				return 0;
+			s += 6;
+			if (cp >= 0xd800 && cp <= 0xdbff && e - s >= 6 &&
+			    s[0] == '\\' && s[1] == 'u' &&
+			    (lo = hex4(s + 2)) >= 0xdc00 && lo <= 0xdfff) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				s += 6;
+			}
+			if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
+				return 0;
+			if (cp < 0x80) {
+				u[0] = (unsigned char)cp;
+				n = 1;
+			} else if (cp < 0x800) {
+				u[0] = (unsigned char)(0xc0 | cp >> 6);
+				u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+				n = 2;
+			} else if (cp < 0x10000) {
+				u[0] = (unsigned char)(0xe0 | cp >> 12);
+				u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+				u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+				n = 3;
+			} else {
+				u[0] = (unsigned char)(0xf0 | cp >> 18);
+				u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+				u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+				u[3] = (unsigned char)(0x80 | (cp & 0x3f));
+				n = 4;
+			}
+		}
+		for (i = 0; i < n; i++)
+			if (*key == '\0' || (unsigned char)*key++ != u[i])
+				return 0;
+	}
+	return *key == '\0';
+}
+
+const char *
+event_member(const char *ev, size_t len, const char *key, size_t *vlen)
+{
+	const char *p, *end = ev + len, *k, *v, *found = NULL;
+	int match;
+
+	p = skip_ws(ev, end);
+	if (p >= end || *p++ != '{')
+		return NULL;
+	/* Every member, not the first match: the last duplicate wins. */
+	for (;;) {
+		p = skip_ws(p, end);
+		if (p >= end)
+			return NULL;
+		if (*p == '}')
+			return found;
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p != '"')
+			return NULL;
+		k = p;
+		if ((p = skip_string(p, end)) == NULL)
+			return NULL;
+		match = key_is(k + 1, p - 1, key);
+		p = skip_ws(p, end);
+		if (p >= end || *p++ != ':')
+			return NULL;
+		v = skip_ws(p, end);
+		if ((p = skip_value(v, end)) == NULL)
+			return NULL;
+		if (match) {
+			found = v;
+			*vlen = (size_t)(p - v);
+		}
+	}
+}
+
+/* ---- converters ---------------------------------------------------- */
+
+/*
+ * The JSON text of f's value as sent (struct field says when it is
+ * needed); NULL only if the event text does not hold it, which the
+ * scanner rules out: the caller then stores NULL, not a guess.
+ */
+static const char *
+field_text(const struct field *f, size_t *len)
+{
+	return event_member(f->event, f->eventlen, f->key, len);
+}
+
+/*
+ * Sets *n to json-c's int64 of the integer v, and says whether that is
+ * the integer sent.  json-c 0.16 reads integer literals with strtoll or
+ * strtoull and keeps the saturated value on overflow, so INT64_MIN may
+ * stand for anything below it, and json_object_get_int64() gives
+ * INT64_MAX for anything above, uint64 values included.  Between the
+ * two json-c is exact, and the event text need not be scanned: most
+ * integers cost nothing more.
+ */
+static int
+int_is_exact(struct json_object *v, int64_t *n)
+{
+	*n = json_object_get_int64(v);
+	return *n != INT64_MIN && *n != INT64_MAX;
+}
+
+/* The first byte at or after p that is not a decimal digit. */
+static const char *
+skip_digits(const char *p, const char *end)
+{
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/*
+ * Reads s[0..len) as an integer in JSON's grammar, -?(0|[1-9][0-9]*):
+ * no space, '+', leading zero, exponent or hex, whose reading would be
+ * a guess ("007", "1e3", "0x10").  Returns 0, or -1 when s is not one or
+ * it is outside int64, where it is never saturated into another number.
+ */
+static int
+int64_parse(const char *s, size_t len, int64_t *out)
+{
+	const char *end = s + len;
+	uint64_t mag = 0, lim = INT64_MAX;
+	unsigned d;
+	int neg = 0;
+
+	if (s < end && *s == '-') {
+		neg = 1;
+		lim = (uint64_t)INT64_MAX + 1;
+		s++;
+	}
+	if (s == end || skip_digits(s, end) != end || (*s == '0' && end - s > 1))
+		return -1;
+	for (; s < end; s++) {
+		d = (unsigned)(*s - '0');
+		if (mag > (lim - d) / 10)
+			return -1;
+		mag = mag * 10 + d;
+	}
+	if (!neg)
+		*out = (int64_t)mag;
+	else
+		*out = mag > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)mag;
+	return 0;
+}
+
+/*
+ * Exact integers only, never through a double: Mailjet's MessageID
+ * exceeds 2^53.  A number at json-c's saturation bounds is read again
+ * from its literal.
+ */
+static int
+int64_of(const struct field *f, int64_t *out)
+{
+	const char *s;
+	size_t len;
+
+	switch (json_object_get_type(f->v)) {
+	case json_type_int:
+		if (int_is_exact(f->v, out))
+			return 0;
+		if ((s = field_text(f, &len)) == NULL)
+			return -1;
+		return int64_parse(s, len, out);
 	case json_type_string:
-		buf_add(out, json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
+		return int64_parse(json_object_get_string(f->v),
+		    (size_t)json_object_get_string_len(f->v), out);
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Whether s[0..len) is exactly a JSON number (RFC 8259 §6),
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?, which leaves out the
+ * rest of what strtod takes: hex ("0x1p4"), "inf", "nan", white space,
+ * '+', "1." and ".5".
+ */
+static int
+is_json_number(const char *s, size_t len)
+{
+	const char *end = s + len, *d;
+
+	if (s < end && *s == '-')
+		s++;
+	if (s < end && *s == '0')
+		s++;
+	else if (s < end && *s >= '1' && *s <= '9')
+		s = skip_digits(s, end);
+	else
+		return 0;
+	if (s < end && *s == '.') {
+		d = ++s;
+		if ((s = skip_digits(s, end)) == d)
+			return 0;
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		if (++s < end && (*s == '+' || *s == '-'))
+			s++;
+		d = s;
+		if ((s = skip_digits(s, end)) == d)
+			return 0;
+	}
+	return s == end;
+}
+
+/*
+ * The double of s (len bytes and a NUL): 0, or -1 unless s is exactly a
+ * JSON number that strtod reads without ERANGE.  Rounding to the
+ * nearest double is what double precision means, for "0.1" as for
+ * anything; overflow (to infinity) and underflow (to zero or a
+ * denormal, losing digits a double normally keeps) give another number
+ * (SPEC §3), so those are NULL.
+ */
+static int
+double_of(const char *s, size_t len, double *d)
+{
+	char *end;
+
+	if (!is_json_number(s, len))
+		return -1;
+	errno = 0;
+	*d = strtod(s, &end);
+	return errno == ERANGE || end != s + len || !isfinite(*d) ? -1 : 0;
+}
+
+static int
+conv_text_fn(struct buf *out, const struct field *f)
+{
+	const char *s;
+	size_t len;
+	int64_t n;
+
+	switch (json_object_get_type(f->v)) {
+	case json_type_string:
+		buf_add(out, json_object_get_string(f->v),
+		    (size_t)json_object_get_string_len(f->v));
+		return 1;
+	case json_type_boolean:
+		buf_adds(out, json_object_get_boolean(f->v) ? "true" : "false");
+		return 1;
+	case json_type_double:
+		/* json-c keeps a parsed double's literal: "1.50" as sent. */
+		buf_adds(out, json_object_get_string(f->v));
 		return 1;
 	case json_type_int:
-	case json_type_double:
-	case json_type_boolean:
-		/* json-c prints ints exactly and doubles as they were sent. */
-		buf_adds(out, json_object_to_json_string_ext(v,
-		    JSON_C_TO_STRING_PLAIN));
-		return 1;
+		/*
+		 * json-c's int64 prints as the literal, except at its
+		 * saturation bounds and for "-0", which it reads as 0.
+		 */
+		if (int_is_exact(f->v, &n) && n != 0) {
+			buf_addf(out, "%" PRId64, n);
+			return 1;
+		}
+		/* FALLTHROUGH */
 	case json_type_object:
 	case json_type_array:
-		/* Aldeamo's "response" is a string or an array of objects. */
-		buf_adds(out, json_object_to_json_string_ext(v,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		/*
+		 * As sent (Aldeamo's "response" may be an array of
+		 * objects): json-c would print its numbers saturated.
+		 */
+		if ((s = field_text(f, &len)) == NULL)
+			return 0;
+		buf_add(out, s, len);
 		return 1;
 	default:
 		return 0;
@@ -71,16 +427,15 @@ conv_text_fn(struct buf *out, struct json_object *v, const struct provider *p)
 }
 
 static int
-conv_lower_fn(struct buf *out, struct json_object *v, const struct provider *p)
+conv_lower_fn(struct buf *out, const struct field *f)
 {
 	const char *s;
 	size_t len, i, start;
 
-	(void)p;
-	if (!json_object_is_type(v, json_type_string))
+	if (!json_object_is_type(f->v, json_type_string))
 		return 0;
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
+	s = json_object_get_string(f->v);
+	len = (size_t)json_object_get_string_len(f->v);
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
 	    s[len - 1] == '\n' || s[len - 1] == '\r'))
 		len--;
@@ -101,55 +456,21 @@ conv_lower_fn(struct buf *out, struct json_object *v, const struct provider *p)
 	return 1;
 }
 
-/*
- * Exact integers only.  json-c keeps integers as int64 (or uint64), and
- * prints them back exactly, so the decimal text goes through strtoll and
- * never through a double: Mailjet's MessageID exceeds 2^53.
- */
 static int
-int64_of(struct json_object *v, int64_t *out)
-{
-	const char *s;
-	char *end;
-	long long n;
-
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-		break;
-	case json_type_string:
-		s = json_object_get_string(v);
-		if ((size_t)json_object_get_string_len(v) != strlen(s))
-			return -1;
-		break;
-	default:
-		return -1;
-	}
-	while (*s == ' ')
-		s++;
-	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
-		return -1;
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno == ERANGE || end == s || *end != '\0')
-		return -1;
-	*out = n;
-	return 0;
-}
-
-static int
-conv_int64_fn(struct buf *out, struct json_object *v, const struct provider *p)
+conv_int64_fn(struct buf *out, const struct field *f)
 {
 	int64_t n;
 
-	(void)p;
-	if (int64_of(v, &n) == -1)
+	if (int64_of(f, &n) == -1)
 		return 0;
 	buf_addf(out, "%" PRId64, n);
 	return 1;
 }
 
-/* -1 when v is not a boolean in one of the forms providers use. */
+/*
+ * -1 when v is not a boolean in one of the forms providers use.  An
+ * integer json-c saturated is neither 0 nor 1, nor is what was sent.
+ */
 static int
 bool_of(struct json_object *v)
 {
@@ -175,12 +496,11 @@ bool_of(struct json_object *v)
 }
 
 static int
-conv_bool_fn(struct buf *out, struct json_object *v, const struct provider *p)
+conv_bool_fn(struct buf *out, const struct field *f)
 {
 	int b;
 
-	(void)p;
-	if ((b = bool_of(v)) < 0)
+	if ((b = bool_of(f->v)) < 0)
 		return 0;
 	buf_adds(out, b ? "true" : "false");
 	return 1;
@@ -198,36 +518,42 @@ add_time(struct buf *out, int64_t t)
 	return 1;
 }
 
+/*
+ * Unix seconds beyond this are refused before a double becomes an
+ * int64: far past tstamp_format()'s years 1 to 9999 (about 2.5e11 s),
+ * and far inside int64, so the conversion is always defined.
+ */
+#define EVENT_UNIXTIME_ABS_MAX 1e12
+
 static int
-conv_unixtime_fn(struct buf *out, struct json_object *v,
-    const struct provider *p)
+conv_unixtime_fn(struct buf *out, const struct field *f)
 {
+	const char *s;
 	int64_t t;
 	double d;
 
-	(void)p;
-	if (json_object_is_type(v, json_type_double)) {
-		d = json_object_get_double(v);
-		if (!isfinite(d) || d < -1e12 || d > 1e12)
+	if (json_object_is_type(f->v, json_type_double)) {
+		s = json_object_get_string(f->v);
+		if (double_of(s, strlen(s), &d) == -1 ||
+		    d < -EVENT_UNIXTIME_ABS_MAX || d > EVENT_UNIXTIME_ABS_MAX)
 			return 0;
 		t = (int64_t)d;		/* toward zero; floor it */
 		if ((double)t > d)
 			t--;
-	} else if (int64_of(v, &t) == -1)
+	} else if (int64_of(f, &t) == -1)
 		return 0;
 	return add_time(out, t);
 }
 
 static int
-conv_inet_fn(struct buf *out, struct json_object *v, const struct provider *p)
+conv_inet_fn(struct buf *out, const struct field *f)
 {
 	unsigned char addr[16];
 	const char *s;
 
-	(void)p;
-	if (!json_object_is_type(v, json_type_string))
+	if (!json_object_is_type(f->v, json_type_string))
 		return 0;
-	s = json_object_get_string(v);
+	s = json_object_get_string(f->v);
 	/* inet_pton accepts exactly the plain forms PostgreSQL's inet does. */
 	if (inet_pton(AF_INET, s, addr) != 1 && inet_pton(AF_INET6, s, addr) != 1)
 		return 0;
@@ -235,68 +561,91 @@ conv_inet_fn(struct buf *out, struct json_object *v, const struct provider *p)
 	return 1;
 }
 
-/* Finite JSON numbers, or strings that are one, as double precision. */
 static int
-conv_number_fn(struct buf *out, struct json_object *v,
-    const struct provider *p)
+conv_number_fn(struct buf *out, const struct field *f)
 {
+	char lit[LIMIT_NUMBER_LEN + 1];
 	const char *s;
-	char *end;
+	size_t len;
+	int64_t n;
 	double d;
 
-	(void)p;
-	if (!json_object_is_type(v, json_type_double) &&
-	    !json_object_is_type(v, json_type_int) &&
-	    !json_object_is_type(v, json_type_string))
+	switch (json_object_get_type(f->v)) {
+	case json_type_string:
+		s = json_object_get_string(f->v);
+		len = (size_t)json_object_get_string_len(f->v);
+		break;
+	case json_type_double:
+		/* Its literal as sent; get_string_len is for strings only. */
+		s = json_object_get_string(f->v);
+		len = strlen(s);
+		break;
+	case json_type_int:
+		if (int_is_exact(f->v, &n)) {
+			/* Rounded to nearest, as strtod rounds the literal. */
+			buf_addf(out, "%.17g", (double)n);
+			return 1;
+		}
+		/* The scanner bounds a number literal to LIMIT_NUMBER_LEN. */
+		if ((s = field_text(f, &len)) == NULL || len >= sizeof lit)
+			return 0;
+		memcpy(lit, s, len);
+		lit[len] = '\0';
+		s = lit;
+		break;
+	default:
 		return 0;
-	s = json_object_get_string(v);
-	d = strtod(s, &end);
-	if (end == s || *end != '\0' || !isfinite(d))
+	}
+	if (double_of(s, len, &d) == -1)
 		return 0;
 	buf_addf(out, "%.17g", d);
 	return 1;
 }
 
 static int
-conv_smtp_fn(struct buf *out, struct json_object *v, const struct provider *p)
+conv_smtp_fn(struct buf *out, const struct field *f)
 {
 	int code;
 
-	(void)p;
-	if ((code = event_smtp_value(v)) < 0)
+	if ((code = event_smtp_value(f->v)) < 0)
 		return 0;
 	buf_addf(out, "%d", code);
 	return 1;
 }
 
 static int
-conv_localtime_fn(struct buf *out, struct json_object *v,
-    const struct provider *p)
+conv_localtime_fn(struct buf *out, const struct field *f)
 {
 	const char *s;
 	size_t len;
 	int64_t t;
 
-	(void)p;
-	if (!json_object_is_type(v, json_type_string))
-		return conv_unixtime_fn(out, v, p);
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
+	if (!json_object_is_type(f->v, json_type_string))
+		return conv_unixtime_fn(out, f);
+	s = json_object_get_string(f->v);
+	len = (size_t)json_object_get_string_len(f->v);
 	if (tstamp_parse_iso(s, len, event_local_offset, &t) == -1 &&
 	    tstamp_parse_js(s, len, &t) == -1)
 		return 0;
 	return add_time(out, t);
 }
 
+/*
+ * The value's JSON text as sent: jsonb then keeps every number exactly
+ * (as numeric), where json-c would print saturated integers.
+ */
 static int
-conv_json_fn(struct buf *out, struct json_object *v, const struct provider *p)
+conv_json_fn(struct buf *out, const struct field *f)
 {
-	(void)p;
-	if (!json_object_is_type(v, json_type_object) &&
-	    !json_object_is_type(v, json_type_array))
+	const char *s;
+	size_t len;
+
+	if (!json_object_is_type(f->v, json_type_object) &&
+	    !json_object_is_type(f->v, json_type_array))
 		return 0;
-	buf_adds(out, json_object_to_json_string_ext(v,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if ((s = field_text(f, &len)) == NULL)
+		return 0;
+	buf_add(out, s, len);
 	return 1;
 }
 
@@ -324,17 +673,29 @@ event_lookup(const struct event_name *names, const char *provider_event)
 	return "unknown";
 }
 
-struct json_object *
-event_field(struct json_object *ev, const char *const *keys)
+/* event_field(), naming in *key the one of keys it read. */
+static struct json_object *
+field_of(struct json_object *ev, const char *const *keys, const char **key)
 {
 	struct json_object *v;
 	int i;
 
 	for (i = 0; i < COLUMN_KEYS_MAX && keys[i]; i++)
 		if (json_object_object_get_ex(ev, keys[i], &v) &&
-		    !json_object_is_type(v, json_type_null))
+		    !json_object_is_type(v, json_type_null)) {
+			*key = keys[i];
 			return v;
+		}
+	*key = NULL;
 	return NULL;
+}
+
+struct json_object *
+event_field(struct json_object *ev, const char *const *keys)
+{
+	const char *key;
+
+	return field_of(ev, keys, &key);
 }
 
 const char *
@@ -394,14 +755,14 @@ events_nparams(const struct provider *p)
 	return EVENTS_FIXED + p->ncolumns;
 }
 
-/* Appends v through conv to the array col, or NULL when it has none. */
+/* Appends f through conv to the array col, or NULL when it has none. */
 static void
-events_value(struct events *e, struct buf *col, struct json_object *v,
-    const struct conv *conv, const struct provider *p)
+events_value(struct events *e, struct buf *col, const struct field *f,
+    const struct conv *conv)
 {
 	buf_reset(&e->value);
 	buf_add(&e->value, "", 0);	/* data is never NULL below */
-	if (v == NULL || !conv->fn(&e->value, v, p) ||
+	if (f->v == NULL || !conv->fn(&e->value, f) ||
 	    pgarray_add(col, e->value.data, e->value.len) == -1)
 		pgarray_add_null(col);
 }
@@ -413,15 +774,15 @@ events_add(struct events *e, const struct provider *p,
 {
 	static const char *const event_key[] = { "event", NULL };
 	struct verdict vd = { "unknown", -1 };
+	struct field f = { NULL, NULL, raw, rawlen };
 	struct buf *col = e->cols;
-	struct json_object *v;
 	const char *pev = NULL;
 	size_t i;
 
-	v = event_field(ev, event_key);
-	events_value(e, col++, v, &conv_text, p);
-	if (v && json_object_is_type(v, json_type_string))
-		pev = json_object_get_string(v);
+	f.v = field_of(ev, event_key, &f.key);
+	events_value(e, col++, &f, &conv_text);
+	if (f.v && json_object_is_type(f.v, json_type_string))
+		pev = json_object_get_string(f.v);
 	p->classify(ev, pev, &vd);
 	pgarray_add(col++, vd.event, strlen(vd.event));
 	if (vd.hard_bounce < 0)
@@ -429,9 +790,10 @@ events_add(struct events *e, const struct provider *p,
 	else
 		pgarray_add(col++, vd.hard_bounce ? "true" : "false",
 		    vd.hard_bounce ? 4 : 5);
-	for (i = 0; i < p->ncolumns; i++)
-		events_value(e, col++, event_field(ev, p->columns[i].keys),
-		    p->columns[i].conv, p);
+	for (i = 0; i < p->ncolumns; i++) {
+		f.v = field_of(ev, p->columns[i].keys, &f.key);
+		events_value(e, col++, &f, p->columns[i].conv);
+	}
 	pgarray_add(col, raw, rawlen);	/* events_build checked for NUL */
 }
 
