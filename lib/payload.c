@@ -22,6 +22,7 @@ struct scan {
 	size_t		 len;
 	size_t		 pos;
 	size_t		 values;	/* values in the current event */
+	int		 repaired;	/* a string of it was repaired */
 	struct payload	*pl;
 };
 
@@ -174,6 +175,7 @@ scan_string(struct scan *s)
 			    s->len - s->pos);
 			if (n == 0) {
 				s->p[s->pos++] = '?';
+				s->repaired = 1;
 				continue;
 			}
 			s->pos += n;
@@ -211,8 +213,10 @@ scan_string(struct scan *s)
 		 * and would refuse the whole batch with them: write the
 		 * replacement character over them instead, same length.
 		 */
-		if (u == 0 || (u >= 0xd800 && u <= 0xdfff))
+		if (u == 0 || (u >= 0xd800 && u <= 0xdfff)) {
 			memcpy(s->p + s->pos + 2, "fffd", 4);
+			s->repaired = 1;
+		}
 		s->pos += 6;
 	}
 }
@@ -363,7 +367,7 @@ scan_value(struct scan *s, int depth)
 }
 
 static void
-payload_add_span(struct payload *pl, size_t off, size_t len)
+payload_add_span(struct payload *pl, size_t off, size_t len, int repaired)
 {
 	if (pl->nspans == pl->cap) {
 		pl->cap = pl->cap ? pl->cap * 2 : 16;
@@ -371,6 +375,7 @@ payload_add_span(struct payload *pl, size_t off, size_t len)
 	}
 	pl->spans[pl->nspans].off = off;
 	pl->spans[pl->nspans].len = len;
+	pl->spans[pl->nspans].repaired = repaired;
 	pl->nspans++;
 }
 
@@ -388,9 +393,10 @@ scan_event(struct scan *s, int depth)
 		return scan_unexpected(s, "an object");
 	}
 	s->values = 0;
+	s->repaired = 0;
 	if (scan_value(s, depth - 1) == -1)
 		return -1;
-	payload_add_span(s->pl, start, s->pos - start);
+	payload_add_span(s->pl, start, s->pos - start, s->repaired);
 	return 0;
 }
 
@@ -431,7 +437,7 @@ scan_batch(struct scan *s)
 int
 payload_scan(struct payload *pl, char *body, size_t len)
 {
-	struct scan s = { body, len, 0, 0, pl };
+	struct scan s = { body, len, 0, 0, 0, pl };
 	int rc;
 
 	pl->nspans = 0;

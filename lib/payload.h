@@ -12,6 +12,14 @@
  * After a successful scan every event span is valid JSON that json-c and
  * PostgreSQL both accept.  Nothing here allocates per byte: one array of
  * spans, reused from request to request.
+ *
+ * The last two repairs change what a string says, so events that differ
+ * in their bytes can come out the same ("q\xff" and "q\xfe" both read
+ * "q?"), while a blanked trailing comma is syntax, like white space, and
+ * changes nothing the event says.  So each span records whether one of
+ * its strings was repaired: the caller keeps that event's bytes as sent
+ * (the body before the scan, at the same offsets) beside the repaired
+ * text, and the two together tell such events apart (event.h, sql/010).
  */
 #ifndef ESPHOOKS_PAYLOAD_H
 #define ESPHOOKS_PAYLOAD_H
@@ -35,6 +43,13 @@ enum payload_err {
 struct payload_span {
 	size_t	off;
 	size_t	len;
+	/*
+	 * 1 when the scan changed the content of a string of this event
+	 * (invalid UTF-8, "\u0000", an unpaired surrogate), so that the
+	 * span no longer holds the bytes sent; 0 when it holds them, or
+	 * differs from them only by blanked trailing commas.
+	 */
+	int	repaired;
 };
 
 struct payload {

@@ -191,6 +191,31 @@ main(void)
 	    PAYLOAD_OK && strchr(scratch, '?') == NULL,
 	    "4-byte UTF-8 up to U+10FFFF is kept");
 
+	/*
+	 * Which spans had their content repaired: events that differ in
+	 * their bytes but read the same after repair are told apart by it,
+	 * while a trailing comma, being syntax, repairs nothing.
+	 */
+	tap_ok(scan("[{\"a\":\"q\xff\"},{\"a\":\"q?\"},{\"a\":\"\\ud800\"},"
+	    "{\"a\":\"\\ufffd\"},{\"a\":\"\\u0000\"},{\"a\":[1,],},"
+	    "{\"k\xfe\":1}]") == PAYLOAD_OK && pl.nspans == 7 &&
+	    pl.spans[0].repaired && !pl.spans[1].repaired &&
+	    pl.spans[2].repaired && !pl.spans[3].repaired &&
+	    pl.spans[4].repaired && !pl.spans[5].repaired &&
+	    pl.spans[6].repaired,
+	    "spans say which events had a string repaired: invalid UTF-8, "
+	    "\\ud800, \\u0000 and a key yes; '?', \\ufffd and trailing "
+	    "commas no");
+	tap_ok(scan("{\"a\":\"\\udbff\",}") == PAYLOAD_OK &&
+	    pl.nspans == 1 && pl.spans[0].repaired,
+	    "a lone event with an unpaired surrogate is repaired");
+	tap_ok(scan("{\"a\":\"\\ud83d\\ude00 \xc3\xa9\",}") == PAYLOAD_OK &&
+	    pl.nspans == 1 && !pl.spans[0].repaired,
+	    "a surrogate pair, valid UTF-8 and a trailing comma repair nothing");
+	tap_ok(scan("[{\"a\":\"\xff\"},{}]") == PAYLOAD_OK &&
+	    pl.nspans == 2 && pl.spans[0].repaired && !pl.spans[1].repaired,
+	    "the flag does not carry over to the next event");
+
 	/* Refusals, with the byte they name. */
 	refused("", PAYLOAD_EMPTY, 0);
 	refused(" \n ", PAYLOAD_EMPTY, 0);
