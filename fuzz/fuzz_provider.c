@@ -15,7 +15,11 @@
  * takes, and a part of the event's text as sent, so every number in
  * them is the one sent; double precision ones without overflow or
  * underflow); "event" is never NULL; raw is never NULL and is the
- * event's text as sent (after the scanner's repairs), byte for byte.
+ * event's text as sent (after the scanner's repairs), byte for byte;
+ * original is NULL exactly when the scanner repaired nothing in the
+ * event's strings, and otherwise bytea's hex text ("\x" and two
+ * lower-case digits a byte) of the event's bytes before the repairs,
+ * byte for byte.
  * The arrays turned into COPY rows (pgcopy_rows(), what store.c sends
  * for a large batch) make one line per event with one field per array:
  * no value leaves a raw tab, newline or carriage return.
@@ -46,7 +50,7 @@
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* The arrays before the table's columns (event.h); raw comes last. */
+/* The arrays before the table's columns (event.h); raw, original last. */
 static const char *const fixed_name[] = {
 	"provider_event", "event", "hard_bounce"
 };
@@ -75,7 +79,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	/* The order of the arrays this target reads is event.h's. */
 	if (events_nparams(&FUZZ_PROVIDER) !=
-	    NFIXED + FUZZ_PROVIDER.ncolumns + 1)
+	    NFIXED + FUZZ_PROVIDER.ncolumns + 2)
 		fuzz_fail("%zu arrays for %zu columns",
 		    events_nparams(&FUZZ_PROVIDER), FUZZ_PROVIDER.ncolumns);
 	return 0;
@@ -213,27 +217,55 @@ contains(const char *hay, size_t len, const char *needle, size_t n)
 	return 0;
 }
 
-/* Array k of the records, s[0..len) without its NUL, one per event. */
+/*
+ * Fails unless s (len bytes) is bytea's hex text of sent[0..sentlen):
+ * "\x" then two lower-case hex digits a byte (event.c writes them so).
+ */
+static void
+check_original(const char *what, const char *s, size_t len,
+    const uint8_t *sent, size_t sentlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	if (len != 2 + 2 * sentlen || s[0] != '\\' || s[1] != 'x')
+		fuzz_fail("%s is not the hex of %zu bytes (%zu bytes)", what,
+		    sentlen, len);
+	for (i = 0; i < sentlen; i++)
+		if (s[2 + 2 * i] != hex[sent[i] >> 4] ||
+		    s[3 + 2 * i] != hex[sent[i] & 0xf])
+			fuzz_fail("%s differs from the event as sent at its "
+			    "byte %zu", what, i);
+}
+
+/*
+ * Array k of the records, s[0..len) without its NUL, one per event;
+ * sent is the body before the scan.
+ */
 static void
 check_array(size_t k, const char *s, size_t len, const char *body,
-    const struct payload *pl)
+    const uint8_t *sent, const struct payload *pl)
 {
 	const struct provider *p = &FUZZ_PROVIDER;
 	const struct payload_span *sp;
 	const char *name, *type;
 	char what[128];
 	size_t pos = 0, i;
-	int israw = k == NFIXED + p->ncolumns, isnull, rc;
+	int israw = k == NFIXED + p->ncolumns;
+	int isorig = k == NFIXED + p->ncolumns + 1, isnull, rc;
 
 	if (k < NFIXED) {
 		name = fixed_name[k];
 		type = fixed_type[k];
-	} else if (!israw) {
-		name = p->columns[k - NFIXED].name;
-		type = p->columns[k - NFIXED].conv->sqltype;
-	} else {
+	} else if (israw) {
 		name = "raw";
 		type = "jsonb";
+	} else if (isorig) {
+		name = "original";
+		type = "bytea";
+	} else {
+		name = p->columns[k - NFIXED].name;
+		type = p->columns[k - NFIXED].conv->sqltype;
 	}
 	for (i = 0; (rc = pgarray_next(s, len, &pos, &value, &isnull)) == 1;
 	    i++) {
@@ -241,6 +273,10 @@ check_array(size_t k, const char *s, size_t len, const char *body,
 			fuzz_fail("\"%s\" has more elements than the %zu "
 			    "events", name, pl->nspans);
 		snprintf(what, sizeof what, "\"%s\" of event %zu", name, i);
+		sp = &pl->spans[i];
+		if (isorig && isnull != !sp->repaired)
+			fuzz_fail("%s is %sNULL for an event %srepaired", what,
+			    isnull ? "" : "not ", sp->repaired ? "" : "not ");
 		if (isnull) {
 			if (k == 1 || israw)
 				fuzz_fail("%s is NULL", what);
@@ -250,9 +286,11 @@ check_array(size_t k, const char *s, size_t len, const char *body,
 			fuzz_fail("%s holds a NUL byte", what);
 		if (k == 1 && value.len == 0)
 			fuzz_fail("%s is empty", what);
-		if (israw) {
+		if (isorig)
+			check_original(what, value.data, value.len,
+			    sent + sp->off, sp->len);
+		else if (israw) {
 			/* The event as sent, after the scanner's repairs. */
-			sp = &pl->spans[i];
 			if (value.len != sp->len ||
 			    memcmp(value.data, body + sp->off, sp->len) != 0)
 				fuzz_fail("%s differs from the event", what);
@@ -296,8 +334,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (payload_scan(&pl, body, size) == -1)
 		goto done;		/* fuzz_payload checks refusals */
 
-	if (events_build(events, &out, &FUZZ_PROVIDER, body, &pl, err,
-	    sizeof err) == -1)
+	if (events_build(events, &out, &FUZZ_PROVIDER, body,
+	    (const char *)data, &pl, err, sizeof err) == -1)
 		fuzz_fail("events_build refused what the scanner took: %s",
 		    err);
 	/* Cut as store_split() cuts them: each array up to its NUL. */
@@ -309,7 +347,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (k = 0; k < n; k++) {
 		if ((nul = memchr(part, '\0', (size_t)(end - part))) == NULL)
 			fuzz_fail("records end inside array %zu of %zu", k, n);
-		check_array(k, part, (size_t)(nul - part), body, &pl);
+		check_array(k, part, (size_t)(nul - part), body, data, &pl);
 		arrays[k] = part;
 		lens[k] = (size_t)(nul - part);
 		part = nul + 1;

@@ -767,10 +767,42 @@ events_value(struct events *e, struct buf *col, const struct field *f,
 		pgarray_add_null(col);
 }
 
-/* Appends one parsed event, whose JSON text is raw, to the arrays. */
+/*
+ * Appends to col the event's bytes as sent, orig[0..len), as bytea's hex
+ * text, or NULL when orig is NULL (the event needed no repair).  Hex, not
+ * the escape format: the bytes are not text (that is why they were
+ * repaired) and the records must stay valid UTF-8 without NUL bytes.
+ */
+static void
+events_original(struct events *e, struct buf *col, const char *orig,
+    size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)orig;
+	size_t i;
+
+	if (orig == NULL) {
+		pgarray_add_null(col);
+		return;
+	}
+	buf_reset(&e->value);
+	buf_grow(&e->value, 2 + 2 * len);
+	buf_add(&e->value, "\\x", 2);
+	for (i = 0; i < len; i++) {
+		buf_addch(&e->value, hex[p[i] >> 4]);
+		buf_addch(&e->value, hex[p[i] & 0xf]);
+	}
+	pgarray_add(col, e->value.data, e->value.len);
+}
+
+/*
+ * Appends one parsed event, whose JSON text is raw, to the arrays;
+ * orig is its text as sent (rawlen bytes too) when that differs from raw
+ * by a repair, else NULL.
+ */
 static void
 events_add(struct events *e, const struct provider *p,
-    struct json_object *ev, const char *raw, size_t rawlen)
+    struct json_object *ev, const char *raw, size_t rawlen, const char *orig)
 {
 	static const char *const event_key[] = { "event", NULL };
 	struct verdict vd = { "unknown", -1 };
@@ -794,7 +826,8 @@ events_add(struct events *e, const struct provider *p,
 		f.v = field_of(ev, p->columns[i].keys, &f.key);
 		events_value(e, col++, &f, p->columns[i].conv);
 	}
-	pgarray_add(col, raw, rawlen);	/* events_build checked for NUL */
+	pgarray_add(col++, raw, rawlen); /* events_build checked for NUL */
+	events_original(e, col, orig, rawlen);
 }
 
 struct events *
@@ -829,10 +862,11 @@ events_free(struct events *e)
 
 int
 events_build(struct events *e, struct buf *out, const struct provider *p,
-    const char *body, const struct payload *pl, char *err, size_t errlen)
+    const char *body, const char *original, const struct payload *pl,
+    char *err, size_t errlen)
 {
 	struct json_object *ev;
-	const char *raw;
+	const char *raw, *orig;
 	size_t i, k, len, n = events_nparams(p);
 
 	if (e->ncols < n) {
@@ -848,6 +882,16 @@ events_build(struct events *e, struct buf *out, const struct provider *p,
 	for (i = 0; i < pl->nspans; i++) {
 		raw = body + pl->spans[i].off;
 		len = pl->spans[i].len;
+		orig = NULL;
+		if (pl->spans[i].repaired) {
+			if (original == NULL) {
+				snprintf(err, errlen, "event %zu at byte %zu was "
+				    "repaired, and its bytes as sent are "
+				    "missing", i, pl->spans[i].off);
+				return -1;
+			}
+			orig = original + pl->spans[i].off;
+		}
 		json_tokener_reset(e->tok);
 		ev = json_tokener_parse_ex(e->tok, raw, (int)len);
 		if (ev == NULL || !json_object_is_type(ev, json_type_object) ||
@@ -860,7 +904,7 @@ events_build(struct events *e, struct buf *out, const struct provider *p,
 			json_object_put(ev);
 			return -1;
 		}
-		events_add(e, p, ev, raw, len);
+		events_add(e, p, ev, raw, len, orig);
 		json_object_put(ev);
 	}
 	/* Each array with its NUL: the parameters, as store.c splits them. */
@@ -871,33 +915,75 @@ events_build(struct events *e, struct buf *out, const struct provider *p,
 	return 0;
 }
 
+/* The k-th NUL-terminated array of records, its length in *n; NULL if none. */
+static const char *
+events_array(const char *records, size_t len, size_t k, size_t *n)
+{
+	const char *arr = records, *end = records + len, *nul;
+
+	for (;;) {
+		if ((nul = memchr(arr, '\0', (size_t)(end - arr))) == NULL)
+			return NULL;
+		if (k-- == 0)
+			break;
+		arr = nul + 1;
+	}
+	*n = (size_t)(nul - arr);
+	return arr;
+}
+
+/* Appends the bytes of bytea's hex text s ("\x..."); -1 if it is not. */
+static int
+events_unhex(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *hi, *lo;
+	size_t i;
+
+	if (len < 2 || s[0] != '\\' || s[1] != 'x' || len % 2 != 0)
+		return -1;
+	for (i = 2; i < len; i += 2) {
+		if ((hi = memchr(hex, s[i], 16)) == NULL ||
+		    (lo = memchr(hex, s[i + 1], 16)) == NULL)
+			return -1;
+		buf_addch(out, (int)((hi - hex) << 4 | (lo - hex)));
+	}
+	return 0;
+}
+
 int
 events_json(const struct provider *p, const char *records, size_t len,
     struct buf *out)
 {
-	struct buf el = BUF_INIT;
-	const char *arr = records, *end = records + len, *nul;
-	size_t k, pos = 0, n = 0;
-	int isnull, rc;
+	struct buf raw = BUF_INIT, orig = BUF_INIT;
+	const char *ra, *oa;
+	size_t n = events_nparams(p), rlen, olen, rpos = 0, opos = 0, i;
+	int rnull, onull, rc = -1, more;
 
-	/* raw is the last array. */
-	for (k = 0; k + 1 < events_nparams(p); k++) {
-		if ((nul = memchr(arr, '\0', (size_t)(end - arr))) == NULL)
-			return -1;
-		arr = nul + 1;
-	}
-	if ((nul = memchr(arr, '\0', (size_t)(end - arr))) == NULL)
+	/* raw and original are the last two arrays (event.h). */
+	if ((ra = events_array(records, len, n - 2, &rlen)) == NULL ||
+	    (oa = events_array(records, len, n - 1, &olen)) == NULL)
 		return -1;
 	buf_addch(out, '[');
-	while ((rc = pgarray_next(arr, (size_t)(nul - arr), &pos, &el,
-	    &isnull)) == 1) {
-		if (isnull)
+	for (i = 0; ; i++) {
+		more = pgarray_next(ra, rlen, &rpos, &raw, &rnull);
+		if (pgarray_next(oa, olen, &opos, &orig, &onull) != more ||
+		    more == -1 || rnull)
+			goto out;
+		if (more == 0)
 			break;
-		if (n++ > 0)
+		if (i > 0)
 			buf_addch(out, ',');
-		buf_add(out, el.data, el.len);
+		/* The bytes as sent where the scanner had to repair them. */
+		if (onull)
+			buf_add(out, raw.data, raw.len);
+		else if (events_unhex(out, orig.data, orig.len) == -1)
+			goto out;
 	}
 	buf_addch(out, ']');
-	buf_release(&el);
-	return rc == 0 ? 0 : -1;
+	rc = 0;
+out:
+	buf_release(&raw);
+	buf_release(&orig);
+	return rc;
 }

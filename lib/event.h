@@ -15,7 +15,13 @@
  *   event           text[]     the normalized name
  *   hard_bounce     boolean[]
  *   <column>        <type>[]   one per column of the provider's table
- *   raw             jsonb[]    each event's JSON text as sent
+ *   raw             jsonb[]    each event's JSON text as sent (after
+ *                              payload.h's repairs)
+ *   original        bytea[]    NULL for an event that needed no repair;
+ *                              for one that did, its bytes as sent,
+ *                              before the repairs, as bytea's hex text
+ *                              ("\x7b22..."), which keeps the records
+ *                              valid UTF-8 (spool.h counts on it)
  * Each array is a typed literal the server parses in one pass, which
  * costs it about half of what json_to_recordset() took for the same
  * batch (README, Performance).
@@ -154,21 +160,27 @@ struct events;
 /* A reusable builder; free it with events_free(). */
 struct events		*events_new(void);
 void			 events_free(struct events *);
-/* provider_event, event, hard_bounce and raw: the arrays of any table. */
-#define EVENTS_FIXED 4
+/*
+ * provider_event, event, hard_bounce, raw and original: the arrays of
+ * any table.
+ */
+#define EVENTS_FIXED 5
 
 /* How many arrays events_build() writes for p: EVENTS_FIXED + columns. */
 size_t			 events_nparams(const struct provider *);
 /*
  * Appends to out the events_nparams(p) array literals for every event
  * of pl (spans into body), each followed by a NUL byte; out->len counts
- * those.  Returns 0, or -1 when an event could not be parsed, with the
- * reason in err (size errlen).
+ * those.  original is the body as received, before payload_scan()
+ * repaired it (the same length, so the spans locate each event in it
+ * too); it may be NULL when no span was repaired.  Returns 0, or -1
+ * when an event could not be parsed, or was repaired and original is
+ * NULL, with the reason in err (size errlen).
  */
 int			 events_build(struct events *, struct buf *out,
 			    const struct provider *, const char *body,
-			    const struct payload *pl, char *err,
-			    size_t errlen);
+			    const char *original, const struct payload *pl,
+			    char *err, size_t errlen);
 /*
  * Appends to out the events of records (len bytes, as events_build()
  * wrote them for p) as one JSON array, each event as it was sent: a

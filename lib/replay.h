@@ -4,9 +4,10 @@
  * The master of a FastCGI program (server.c), or a program started with
  * --replay, calls replay_step() about once a second.  Each spooled POST
  * is inserted with the same statement, records and request facts as it
- * would have been live, so the table's dedup_key keeps an event that
- * reached both the database and the spool, or is replayed twice after a
- * kill, to one row.  Progress is written after each POST to a .pos file
+ * would have been live, so the table's unique key (dedup_key and the
+ * digest of original, sql/010) keeps an event that reached both the
+ * database and the spool, or is replayed twice after a kill, to one
+ * row.  Progress is written after each POST to a .pos file
  * beside the .replay file, so a killed replayer resumes where it was.
  *
  * No record stops the replay for good.  A record the database refuses

@@ -117,7 +117,7 @@ store_columns(struct buf *cols, const struct provider *p, const char *prefix)
 	    prefix, prefix);
 	for (i = 0; i < p->ncolumns; i++)
 		buf_addf(cols, ", %s%s", prefix, p->columns[i].name);
-	buf_addf(cols, ", %sraw", prefix);
+	buf_addf(cols, ", %sraw, %soriginal", prefix, prefix);
 }
 
 /*
@@ -138,16 +138,25 @@ store_arrays(struct buf *args, const struct provider *p, int param,
 	for (i = 0; i < p->ncolumns; i++)
 		buf_addf(args, ", %s$%d::%s[]%s", open, param++,
 		    p->columns[i].conv->sqltype, close);
-	buf_addf(args, ", %s$%d::jsonb[]%s", open, param, close);
+	buf_addf(args, ", %s$%d::jsonb[]%s, %s$%d::bytea[]%s", open, param,
+	    close, open, param + 1, close);
 }
+
+/*
+ * The conflict target of every insert: the unique index of sql/010, a
+ * digest of the raw event (computed by the table itself) and, for an
+ * event that had to be repaired, a digest of its bytes as sent, so that
+ * events that read the same only once repaired stay apart.  Written as
+ * the index is, for the server to infer it.
+ */
+#define STORE_CONFLICT	" ON CONFLICT (dedup_key, md5(original)) DO NOTHING"
 
 /*
  * The insert for provider p: the request row, then the events zipped
  * back into rows by unnest() from the typed arrays that event.c wrote
  * (one parameter per column: the server parses each array in one pass,
  * where json_to_recordset() built a hash table per record), skipping
- * those whose dedup_key (a digest of the raw event, computed by the
- * table itself) is already there.  unnest() yields the rows in the
+ * those whose key (STORE_CONFLICT) is already there.  unnest() yields the rows in the
  * order of the batch, so the id order is the order the provider sent.
  * Column names come from the compiled-in provider table, never from
  * input.
@@ -177,8 +186,7 @@ store_insert_sql(const struct provider *p, int one)
 	else
 		buf_addf(&sql, " SELECT req.id, req.received_at, r.*"
 		    " FROM req, unnest(%s) AS r(%s)", args.data, cols.data);
-	buf_addf(&sql,
-	    " ON CONFLICT (dedup_key) DO NOTHING"
+	buf_addf(&sql, STORE_CONFLICT
 	    " RETURNING 1)"
 	    " SELECT count(*) FROM ins");
 	buf_release(&args);
@@ -220,7 +228,7 @@ store_group_sql(const struct provider *p)
 	    " SELECT (SELECT req.id FROM req"
 	    " WHERE req.request_id = ($2::text[])[e.post]), now(), %s"
 	    " FROM unnest($5::integer[], %s) AS e(post, %s)"
-	    " ON CONFLICT (dedup_key) DO NOTHING"
+	    STORE_CONFLICT
 	    " RETURNING request)"
 	    " SELECT count(ins.request)"
 	    " FROM unnest($2::text[]) WITH ORDINALITY AS q(request_id, k)"

@@ -253,8 +253,9 @@ webhook_take(struct webhook *w, struct request *r)
 		    "{\"received\":0,\"stored\":0,\"duplicates\":0}");
 		goto answered;
 	}
+	/* The body as sent: events that needed repairs keep their bytes. */
 	if (events_build(w->events, &post->records, w->p, r->body.data,
-	    &w->payload, err, sizeof err) == -1) {
+	    post->original.data, &w->payload, err, sizeof err) == -1) {
 		webhook_refuse(w, post, 400, err);
 		goto answered;
 	}

@@ -69,7 +69,7 @@ map(const char *body)
 	buf_reset(&arrays);
 	if (copy != NULL && ev != NULL &&
 	    payload_scan(&pl, copy, strlen(copy)) == 0 && pl.nspans == 1 &&
-	    events_build(ev, &arrays, &provider_test, copy, &pl, err,
+	    events_build(ev, &arrays, &provider_test, copy, body, &pl, err,
 	    sizeof err) == 0)
 		rc = 0;
 	payload_release(&pl);

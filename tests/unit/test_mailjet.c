@@ -38,8 +38,8 @@ map(const char *body, size_t i)
 		ev = events_new();
 	buf_reset(&arrays);
 	if (payload_scan(&pl, copy, strlen(copy)) == 0 &&
-	    events_build(ev, &arrays, &provider_mailjet, copy, &pl, err,
-	    sizeof err) == 0 && i < pl.nspans) {
+	    events_build(ev, &arrays, &provider_mailjet, copy, body, &pl,
+	    err, sizeof err) == 0 && i < pl.nspans) {
 		p = arrays.data;
 		end = arrays.data + arrays.len;
 		for (k = 0; k < n; k++) {
@@ -61,8 +61,8 @@ map(const char *body, size_t i)
 
 /*
  * The array of column name, in the order of event.h: the three fixed
- * ones, the table's columns, raw.  NULL when there is no such column
- * or nothing was mapped.
+ * ones, the table's columns, raw, original.  NULL when there is no such
+ * column or nothing was mapped.
  */
 static const char *
 array_of(const char *name)
@@ -83,7 +83,9 @@ array_of(const char *name)
 		for (k = 0; k < p->ncolumns; k++)
 			if (strcmp(name, p->columns[k].name) == 0)
 				break;
-		if (k == p->ncolumns && strcmp(name, "raw") != 0)
+		if (k == p->ncolumns && strcmp(name, "original") == 0)
+			k++;
+		else if (k == p->ncolumns && strcmp(name, "raw") != 0)
 			return NULL;
 		k += nfixed;
 	}
@@ -233,13 +235,36 @@ main(void)
 	    "raw is the second event of the batch, its trailing comma a space");
 	tap_is(col("event"), "clicked", "second event mapped");
 	all = col_count("provider_event") == 2 && col_count("event") == 2 &&
-	    col_count("hard_bounce") == 2 && col_count("raw") == 2;
+	    col_count("hard_bounce") == 2 && col_count("raw") == 2 &&
+	    col_count("original") == 2;
 	for (i = 0; i < p->ncolumns; i++)
 		all &= col_count(p->columns[i].name) == 2;
 	tap_ok(all, "every array holds one element per event");
 	map(batch, 0);
 	tap_is(col("raw"), "{\"event\":\"open\"}", "raw of the first event");
 	tap_ok(map(batch, 2) == -1, "a batch of two has no third event");
+
+	/*
+	 * original: NULL unless a repair changed what the event says; then
+	 * the event's bytes as sent, as bytea hex text, so that events that
+	 * read the same once repaired stay apart.
+	 */
+	check("{\"email\":\"q?@x.com\"}", "original", NULL);
+	check("{\"a\":\"\\ufffd\"}", "original", NULL);
+	check("{\"a\":1,}", "original", NULL);
+	check("{\"email\":\"q\xff@x.com\"}", "original",
+	    "\\x7b22656d61696c223a2271ff40782e636f6d227d");
+	check("{\"email\":\"q\xff@x.com\"}", "raw",
+	    "{\"email\":\"q?@x.com\"}");
+	check("{\"a\":\"\\ud800\",}", "original",
+	    "\\x7b2261223a225c7564383030222c7d");
+	check("{\"a\":\"\\u0000\"}", "original",
+	    "\\x7b2261223a225c7530303030227d");
+	map("[{\"a\":1},\n{\"a\":\"\xfe\"} ,{\"a\":\"?\"}]", 1);
+	tap_is(col("original"), "\\x7b2261223a22fe227d",
+	    "original of a batch's repaired event is its own span as sent");
+	map("[{\"a\":1},\n{\"a\":\"\xfe\"} ,{\"a\":\"?\"}]", 2);
+	tap_ok(col("original") == NULL, "the events around it keep NULL");
 	buf_release(&arrays);
 	buf_release(&value);
 	return tap_done();
