@@ -57,6 +57,8 @@ struct replay {
 	int		 posfd;		/* the .pos file */
 	struct buf	 meta;		/* scratch for spool_parse() */
 	struct buf	 body;		/* scratch: a refused record's events */
+	struct buf	 upgraded;	/* records of an older version,
+					   brought up to date */
 	long		 requests, events, stored, refused, damaged;
 	long		 quarantined;
 };
@@ -111,12 +113,12 @@ replay_write_pos(struct replay *r)
 }
 
 /*
- * Inserts the POST of one good frame; err (errlen bytes) says why when
- * it returns anything but RECORD_DONE.
+ * Inserts the POST of one good frame of the given version; err (errlen
+ * bytes) says why when it returns anything but RECORD_DONE.
  */
 static enum replay_record
-replay_one(struct replay *r, const char *payload, size_t len, char *err,
-    size_t errlen)
+replay_one(struct replay *r, const char *payload, size_t len, int version,
+    char *err, size_t errlen)
 {
 	struct spool_record rec;
 	struct store_request rq;
@@ -127,6 +129,7 @@ replay_one(struct replay *r, const char *payload, size_t len, char *err,
 	buf_grow(&r->meta, len + 1);
 	if (spool_parse(payload, len, &rec, r->meta.data, len + 1) == -1 ||
 	    strcmp(rec.provider, spool_provider(r->spool)) != 0 ||
+	    spool_upgrade(&rec, version, &r->upgraded) == -1 ||
 	    !store_fits(r->store, rec.records, rec.records_len)) {
 		snprintf(err, errlen, "not a record this program can store "
 		    "(another provider's, or another version's)");
@@ -237,7 +240,7 @@ replay_file(struct spool *sp, struct store *st,
 	size_t used, plen;
 	struct stat sb;
 	char *pospath, err[1024];
-	int fd;
+	int fd, version = 0;
 
 	memset(&r, 0, sizeof r);
 	r.spool = sp;
@@ -268,14 +271,14 @@ replay_file(struct spool *sp, struct store *st,
 			break;
 		}
 		fr = spool_frame(r.data + r.pos, r.size - r.pos, &used,
-		    &payload, &plen);
+		    &payload, &plen, &version);
 		if (fr == SPOOL_FRAME_END)
 			break;
 		if (fr == SPOOL_FRAME_DAMAGED) {
 			log_msg(NULL, "%s: %zu damaged bytes at offset %zu "
 			    "skipped", path, used, r.pos);
 			r.damaged += (long)used;
-		} else if ((rr = replay_one(&r, payload, plen, err,
+		} else if ((rr = replay_one(&r, payload, plen, version, err,
 		    sizeof err)) != RECORD_DONE &&
 		    !replay_give_up(&r, rr, r.data + r.pos, used, err)) {
 			rs = FILE_BLOCKED;
@@ -306,6 +309,7 @@ out:
 		close(fd);
 	buf_release(&r.meta);
 	buf_release(&r.body);
+	buf_release(&r.upgraded);
 	free(pospath);
 	return rs;
 }

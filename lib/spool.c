@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "limits.h"
+#include "pgarray.h"
 #include "spool.h"
 
 /*
@@ -35,7 +36,14 @@
 #define SPOOL_REQUEUE_WAIT_MS 5000
 /* The frame buffer is kept between appends up to this size. */
 #define SPOOL_KEEP_MAX	(1024 * 1024)
-/* Header offsets: magic, length, ' ', payload CRC, ' ', header CRC. */
+/*
+ * Header offsets: magic (its last byte the version), length, ' ',
+ * payload CRC, ' ', header CRC.
+ */
+#define SPOOL_OFF_VERSION 7
+_Static_assert(sizeof SPOOL_MAGIC_PREFIX - 1 == SPOOL_OFF_VERSION &&
+    sizeof SPOOL_MAGIC - 1 == SPOOL_MAGIC_LEN,
+    "the magic is its prefix and one version byte");
 #define SPOOL_OFF_LEN	8
 #define SPOOL_OFF_PCRC	17
 #define SPOOL_OFF_HCRC	26
@@ -287,9 +295,25 @@ spool_hex8(const char *p, unsigned long *v)
 	return 0;
 }
 
+/* The version a magic at data names, or 0 when it names none we read. */
+static int
+spool_magic_version(const char *data)
+{
+	if (memcmp(data, SPOOL_MAGIC_PREFIX, SPOOL_OFF_VERSION) != 0)
+		return 0;
+	switch (data[SPOOL_OFF_VERSION]) {
+	case '2':
+		return 2;
+	case '0' + SPOOL_VERSION:
+		return SPOOL_VERSION;
+	default:
+		return 0;
+	}
+}
+
 enum spool_frame
 spool_frame(const char *data, size_t len, size_t *used,
-    const char **payload, size_t *payload_len)
+    const char **payload, size_t *payload_len, int *version)
 {
 	unsigned long plen, pcrc, hcrc;
 	const char *next;
@@ -297,7 +321,7 @@ spool_frame(const char *data, size_t len, size_t *used,
 	if (len == 0)
 		return SPOOL_FRAME_END;
 	if (len >= SPOOL_HEADER_LEN &&
-	    memcmp(data, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0 &&
+	    (*version = spool_magic_version(data)) != 0 &&
 	    spool_hex8(data + SPOOL_OFF_LEN, &plen) == 0 &&
 	    data[SPOOL_OFF_PCRC - 1] == ' ' &&
 	    spool_hex8(data + SPOOL_OFF_PCRC, &pcrc) == 0 &&
@@ -314,8 +338,12 @@ spool_frame(const char *data, size_t len, size_t *used,
 		*used = SPOOL_HEADER_LEN + plen + 1;
 		return SPOOL_FRAME_OK;
 	}
-	/* Damage: go on at the next frame, if any. */
-	next = memmem(data + 1, len - 1, SPOOL_MAGIC, SPOOL_MAGIC_LEN);
+	/*
+	 * Damage: go on at the next frame of any version, if any (a file
+	 * may hold frames of both versions: an upgrade between appends).
+	 */
+	next = memmem(data + 1, len - 1, SPOOL_MAGIC_PREFIX,
+	    SPOOL_OFF_VERSION);
 	*used = next ? (size_t)(next - data) : len;
 	return SPOOL_FRAME_DAMAGED;
 }
@@ -389,6 +417,34 @@ out:
 	json_object_put(o);
 	json_tokener_free(tok);
 	return bad ? -1 : 0;
+}
+
+int
+spool_upgrade(struct spool_record *rec, int version, struct buf *out)
+{
+	size_t i;
+
+	if (version == SPOOL_VERSION)
+		return 0;
+	if (version != 2)
+		return -1;
+	/*
+	 * Version 2's records are version 3's without the last array,
+	 * original, which is NULL for an event that needed no repair:
+	 * that release kept no bytes as sent, and the key of such an
+	 * event, (dedup_key, NULL), is the one it had then (sql/010).
+	 */
+	buf_reset(out);
+	buf_grow(out, rec->records_len + 5 * rec->nevents + 3);
+	buf_add(out, rec->records, rec->records_len);
+	pgarray_open(out);
+	for (i = 0; i < rec->nevents; i++)
+		pgarray_add_null(out);
+	pgarray_close(out);
+	buf_addch(out, '\0');
+	rec->records = out->data;
+	rec->records_len = out->len;
+	return 0;
 }
 
 int

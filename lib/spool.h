@@ -10,18 +10,26 @@
  *
  * A record is a frame:
  *
- *	"\377ESPOOL2" LLLLLLLL " " PPPPPPPP " " HHHHHHHH "\n" payload "\n"
+ *	"\377ESPOOL3" LLLLLLLL " " PPPPPPPP " " HHHHHHHH "\n" payload "\n"
  *
- * where L is the payload length, P the CRC-32C of the payload and H the
- * CRC-32C of everything before it in the header, all 8 hex digits.  The
- * payload is one line of JSON with the request's facts, a newline, and
- * the records exactly as store_events() takes them (version 2: the
- * insert's NUL-terminated array literals, event.h; version 1 held a JSON
- * array of records and was never released, so its frames read as
- * damaged).  Byte 0xff never
- * occurs in UTF-8, which the records are (payload.c repairs the body),
- * so after damage (a torn write, a bad sector) the reader finds the next
- * frame by its magic and a frame that passes both checks is genuine.
+ * where the magic's last byte is the format's version, L is the payload
+ * length, P the CRC-32C of the payload and H the CRC-32C of everything
+ * before it in the header, all 8 hex digits.  The payload is one line of
+ * JSON with the request's facts, a newline, and the records exactly as
+ * store_events() takes them: the insert's NUL-terminated array literals
+ * (event.h).  Byte 0xff never occurs in UTF-8, which the records are
+ * (payload.c repairs the body, and the bytes as sent are hex), so after
+ * damage (a torn write, a bad sector) the reader finds the next frame by
+ * its magic and a frame that passes both checks is genuine.
+ *
+ * Versions:
+ *   3  the records end with the array "original" (event.h, sql/010).
+ *   2  the same without "original": written by the release before, and
+ *      possibly still in a spool at the upgrade.  Read as version 3
+ *      whose events all needed no repair (spool_upgrade()), which is
+ *      what that release stored for every event.
+ *   1  a JSON array of records, never released: its frames read as
+ *      damaged, as would those of any version not listed here.
  */
 #ifndef ESPHOOKS_SPOOL_H
 #define ESPHOOKS_SPOOL_H
@@ -29,11 +37,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOOL_MAGIC	"\377ESPOOL2"	/* 2: the format's version */
+#define SPOOL_VERSION	3		/* what spool_append() writes */
+#define SPOOL_MAGIC	"\377ESPOOL3"	/* its magic: the version last */
+/* Every version's magic starts so; the byte after it is the version. */
+#define SPOOL_MAGIC_PREFIX "\377ESPOOL"
 #define SPOOL_MAGIC_LEN	8
 #define SPOOL_HEADER_LEN 35	/* magic, 3 x 8 hex digits, 2 spaces, \n */
 
 struct spool;
+struct buf;
 
 /* One spooled POST, as written and as read back. */
 struct spool_record {
@@ -72,19 +84,31 @@ int		 spool_append(struct spool *, const struct spool_record *,
 		    char *err, size_t errlen);
 /*
  * Finds the frame at the start of data[0..len): on SPOOL_FRAME_OK,
- * *payload and *payload_len locate its payload inside data.  *used is
- * how far to advance in every case but SPOOL_FRAME_END.  Reads nothing
- * outside data; this is the function the fuzzer exercises.
+ * *payload and *payload_len locate its payload inside data, and
+ * *version is the frame's (2 or SPOOL_VERSION).  *used is how far to
+ * advance in every case but SPOOL_FRAME_END.  Reads nothing outside
+ * data; this is the function the fuzzer exercises.
  */
 enum spool_frame spool_frame(const char *data, size_t len, size_t *used,
-		    const char **payload, size_t *payload_len);
+		    const char **payload, size_t *payload_len, int *version);
 /*
- * Splits a payload into rec.  The strings point into meta, which the
- * caller supplies and owns (at least len + 1 bytes); records point into
- * payload.  Returns 0, or -1 when the payload is not one of ours.
+ * Splits a payload into rec, its records as the frame holds them.  The
+ * strings point into meta, which the caller supplies and owns (at least
+ * len + 1 bytes); records point into payload.  Returns 0, or -1 when the
+ * payload is not one of ours.
  */
 int		 spool_parse(const char *payload, size_t len,
 		    struct spool_record *rec, char *meta, size_t metalen);
+/*
+ * Brings the records of rec, parsed from a frame of the given version,
+ * to what store_events() takes now.  Version SPOOL_VERSION: nothing to
+ * do.  Version 2: the records are copied into out (reset first; the
+ * caller owns it) followed by an "original" array of rec->nevents NULLs,
+ * and rec->records points there, valid until out changes.  Returns 0,
+ * or -1 for any other version.
+ */
+int		 spool_upgrade(struct spool_record *rec, int version,
+		    struct buf *out);
 uint32_t	 spool_crc32c(const void *, size_t);
 
 /*

@@ -40,7 +40,7 @@ perl -e '
 	local $/;
 	my $data = <$f>;
 	my @at;
-	while ($data =~ /\xffESPOOL2/g) { push @at, pos($data) - 8 }
+	while ($data =~ /\xffESPOOL3/g) { push @at, pos($data) - 8 }
 	die "want 4 frames, found " . @at unless @at == 4;
 	substr($data, $at[1] + 35 + 20, 1) ^= "\x01";
 	$data = substr($data, 0, $at[3] + 50);

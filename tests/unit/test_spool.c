@@ -3,8 +3,11 @@
  * written by spool_append() read back field for field (the insert's
  * arrays byte for byte, NUL bytes included), and every kind
  * of damage (a flipped byte, a torn last write, garbage, a bad header)
- * skipped without losing the good frames around it.  Also rotation,
- * listing and the replayer's lock.
+ * skipped without losing the good frames around it.  Frames of version
+ * 2, the release before, read and brought up to version 3, alone and
+ * mixed with version 3 in one file.  Also rotation, listing and the
+ * replayer's lock.  Run from the top directory (tests/run does): it
+ * reads tests/fixtures/spool/.
  */
 #include <sys/stat.h>
 
@@ -14,6 +17,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "event.h"
+#include "pgarray.h"
+#include "providers.h"
 #include "spool.h"
 #include "tap.h"
 
@@ -71,7 +77,8 @@ slurp(const char *path, size_t *len)
 
 /*
  * Walks data like the replayer and describes what it finds: "id" for a
- * good frame (its request id), "D<bytes>" for skipped damage.
+ * good frame (its request id; "v2:id" for one of version 2), "D<bytes>"
+ * for skipped damage.
  */
 static void
 walk(const char *data, size_t len, struct buf *out)
@@ -80,11 +87,12 @@ walk(const char *data, size_t len, struct buf *out)
 	const char *payload;
 	size_t used, plen, pos = 0;
 	char meta[4096];
+	int version;
 
 	buf_reset(out);
 	for (;;) {
 		switch (spool_frame(data + pos, len - pos, &used, &payload,
-		    &plen)) {
+		    &plen, &version)) {
 		case SPOOL_FRAME_END:
 			return;
 		case SPOOL_FRAME_DAMAGED:
@@ -95,7 +103,9 @@ walk(const char *data, size_t len, struct buf *out)
 			    spool_parse(payload, plen, &rec, meta, plen + 1) == -1)
 				buf_adds(out, "unparsable ");
 			else
-				buf_addf(out, "%s ", rec.request_id);
+				buf_addf(out, "%s%s ", version == 2 ? "v2:" :
+				    version == SPOOL_VERSION ? "" : "v?:",
+				    rec.request_id);
 			break;
 		}
 		pos += used;
@@ -122,14 +132,19 @@ test_round_trip(struct spool *s, const char *path)
 	const char *payload, *next;
 	size_t len, used, used2, plen;
 	char *data, meta[4096];
+	int version = 0;
 
 	append(s, "r1", "alice", rec_open, sizeof rec_open, 1);
 	append(s, "r2", NULL, rec_escapes, sizeof rec_escapes, 1);
 	append(s, "r3", "bob\"\\", rec_click, sizeof rec_click, 2);
 	data = slurp(path, &len);
 
-	tap_ok(spool_frame(data, len, &used, &payload, &plen) ==
-	    SPOOL_FRAME_OK, "the first frame is good");
+	tap_ok(len > SPOOL_MAGIC_LEN &&
+	    memcmp(data, "\377ESPOOL3", SPOOL_MAGIC_LEN) == 0,
+	    "frames are written as version 3");
+	tap_ok(spool_frame(data, len, &used, &payload, &plen, &version) ==
+	    SPOOL_FRAME_OK && version == 3,
+	    "the first frame is good, version 3");
 	tap_ok(spool_parse(payload, plen, &rec, meta, sizeof meta) == 0,
 	    "and parses");
 	tap_is(rec.provider, "mailjet", "provider read back");
@@ -143,8 +158,8 @@ test_round_trip(struct spool *s, const char *path)
 	    "records read back byte for byte, NUL bytes included");
 
 	next = data + used;
-	tap_ok(spool_frame(next, len - used, &used2, &payload, &plen) ==
-	    SPOOL_FRAME_OK && spool_parse(payload, plen, &rec, meta,
+	tap_ok(spool_frame(next, len - used, &used2, &payload, &plen,
+	    &version) == SPOOL_FRAME_OK && spool_parse(payload, plen, &rec, meta,
 	    sizeof meta) == 0 && rec.remote_user == NULL,
 	    "a NULL remote user reads back as NULL");
 	tap_ok(rec.records_len == sizeof rec_escapes &&
@@ -152,8 +167,8 @@ test_round_trip(struct spool *s, const char *path)
 	    "escaped quotes and backslashes read back byte for byte");
 
 	next += used2;
-	tap_ok(spool_frame(next, len - used - used2, &used, &payload, &plen) ==
-	    SPOOL_FRAME_OK && spool_parse(payload, plen, &rec, meta,
+	tap_ok(spool_frame(next, len - used - used2, &used, &payload, &plen,
+	    &version) == SPOOL_FRAME_OK && spool_parse(payload, plen, &rec, meta,
 	    sizeof meta) == 0 && rec.nevents == 2 &&
 	    rec.records_len == sizeof rec_click &&
 	    memcmp(rec.records, rec_click, sizeof rec_click) == 0,
@@ -256,6 +271,194 @@ test_parse_refuses(void)
 	    "a scratch buffer too small is refused");
 }
 
+/*
+ * Appends to b a frame of the given version around payload, as
+ * spool_append() writes one (spool.h), with good checksums.
+ */
+static void
+frame(struct buf *b, char version, const char *payload, size_t len)
+{
+	char head[SPOOL_HEADER_LEN + 1];
+
+	snprintf(head, sizeof head, "\377ESPOOL%c%08lx %08lx ", version,
+	    (unsigned long)len, (unsigned long)spool_crc32c(payload, len));
+	snprintf(head + 26, sizeof head - 26, "%08lx\n",
+	    (unsigned long)spool_crc32c(head, 26));
+	buf_add(b, head, SPOOL_HEADER_LEN);
+	buf_add(b, payload, len);
+	buf_addch(b, '\n');
+}
+
+/* Version 2's records of a table without columns: 4 arrays, 2 events. */
+#define V2_RECORDS	"{\"open\",\"click\"}\0{\"opened\",\"clicked\"}\0" \
+	"{NULL,NULL}\0{\"{}\",\"{\\\"a\\\":1}\"}\0"
+#define V2_PAYLOAD(id)	"{\"provider\":\"mailjet\",\"request_id\":\"" id "\"," \
+	"\"remote_user\":null,\"received_at\":\"t\",\"events\":2}\n" V2_RECORDS
+
+/* The arrays of records (NUL-terminated each), or -1 if not that. */
+static int
+count_arrays(const char *records, size_t len, size_t nevents)
+{
+	struct buf elem = BUF_INIT;
+	const char *p = records, *end = records + len, *nul;
+	size_t pos, n;
+	int k = 0, isnull, rc = 0;
+
+	while (p < end && rc == 0) {
+		if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			rc = -1;
+		for (pos = 0, n = 0; rc == 0 && (rc = pgarray_next(p,
+		    (size_t)(nul - p), &pos, &elem, &isnull)) == 1; n++)
+			rc = 0;
+		rc = rc == 0 && n == nevents ? 0 : -1;
+		p = nul + 1;
+		k++;
+	}
+	buf_release(&elem);
+	return rc == 0 ? k : -1;
+}
+
+static void
+test_version2(const char *path)
+{
+	static const char payload[] = V2_PAYLOAD("old");
+	struct buf file = BUF_INIT, up = BUF_INIT, out = BUF_INIT;
+	struct spool_record rec;
+	const char *pl, *was;
+	size_t used, plen, len, at;
+	char meta[512], *data;
+	int version = 0;
+
+	frame(&file, '2', payload, sizeof payload - 1);
+	tap_ok(spool_frame(file.data, file.len, &used, &pl, &plen,
+	    &version) == SPOOL_FRAME_OK && version == 2 &&
+	    used == file.len, "a version 2 frame is good, version 2");
+	tap_ok(spool_parse(pl, plen, &rec, meta, sizeof meta) == 0 &&
+	    rec.nevents == 2 && rec.records_len == sizeof V2_RECORDS - 1 &&
+	    strcmp(rec.request_id, "old") == 0, "and parses");
+	was = rec.records;
+	tap_ok(spool_upgrade(&rec, 3, &up) == 0 && rec.records == was,
+	    "version 3 records need no upgrade");
+	tap_ok(spool_upgrade(&rec, 2, &up) == 0 &&
+	    rec.records_len == sizeof V2_RECORDS - 1 + 12 &&
+	    memcmp(rec.records, V2_RECORDS "{NULL,NULL}", rec.records_len) == 0,
+	    "version 2 records gain an original array of NULLs, one an event");
+	tap_ok(count_arrays(rec.records, rec.records_len, 2) == 5,
+	    "5 arrays of 2 elements, each NUL-terminated");
+	tap_ok(spool_upgrade(&rec, 1, &up) == -1 &&
+	    spool_upgrade(&rec, 4, &up) == -1, "other versions are refused");
+
+	/* An unknown version with good checksums is not taken for ours. */
+	buf_reset(&file);
+	frame(&file, '4', payload, sizeof payload - 1);
+	walk(file.data, file.len, &out);
+	snprintf(meta, sizeof meta, "D%zu ", file.len);
+	tap_is(out.data, meta, "a version 4 frame reads as damage");
+
+	/*
+	 * A file the upgrade left half old, half new: version 2 frames,
+	 * then version 3 ones appended by the new release; damage in a
+	 * version 2 frame resyncs on the next frame, whichever version.
+	 */
+	buf_reset(&file);
+	frame(&file, '2', V2_PAYLOAD("a2"), sizeof V2_PAYLOAD("a2") - 1);
+	frame(&file, '2', V2_PAYLOAD("b2"), sizeof V2_PAYLOAD("b2") - 1);
+	data = slurp(path, &len);
+	buf_add(&file, data, len);
+	frame(&file, '2', V2_PAYLOAD("c2"), sizeof V2_PAYLOAD("c2") - 1);
+	walk(file.data, file.len, &out);
+	tap_is(out.data, "v2:a2 v2:b2 r1 r2 r3 v2:c2 ",
+	    "versions 2 and 3 mixed in one file all read back");
+	at = sizeof V2_PAYLOAD("a2") - 1 + SPOOL_HEADER_LEN + 1;
+	file.data[at + SPOOL_HEADER_LEN + 5] ^= 0x01;
+	walk(file.data, file.len, &out);
+	tap_ok(strncmp(out.data, "v2:a2 D", 7) == 0 &&
+	    strstr(out.data, " r1 r2 r3 v2:c2 ") != NULL,
+	    "damage in a version 2 frame loses that frame only (%s)",
+	    out.data);
+	file.data[at + SPOOL_HEADER_LEN + 5] ^= 0x01;
+	file.data[2 * at + 40] ^= 0x01;		/* inside r1's frame */
+	walk(file.data, file.len, &out);
+	tap_ok(strncmp(out.data, "v2:a2 v2:b2 D", 13) == 0 &&
+	    strstr(out.data, " r2 r3 v2:c2 ") != NULL,
+	    "damage in a version 3 frame resyncs on the next (%s)",
+	    out.data);
+	free(data);
+	buf_release(&file);
+	buf_release(&up);
+	buf_release(&out);
+}
+
+/* Whether data[0..len), which may hold NUL bytes, contains s. */
+static int
+contains(const char *data, size_t len, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (memcmp(data + i, s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The spool fixtures: mailjet-two-posts.spool was written by the
+ * release before (version 2), mailjet-repaired-v3.spool by this one.
+ * Both must give records that store_events() takes for Mailjet now:
+ * events_nparams() arrays of one element an event, original last.
+ */
+static void
+test_fixture(const char *name, int want_version, const char *want_ids,
+    const char *want_original)
+{
+	const struct provider *p = &provider_mailjet;
+	struct buf ids = BUF_INIT, up = BUF_INIT, elem = BUF_INIT;
+	struct spool_record rec;
+	const char *pl, *last;
+	char path[256], *data, *meta;
+	size_t len, pos = 0, used, plen, epos;
+	int version, good = 1, isnull, n;
+
+	snprintf(path, sizeof path, "tests/fixtures/spool/%s", name);
+	data = slurp(path, &len);
+	tap_ok(len > 0, "%s is there", path);
+	while (spool_frame(data + pos, len - pos, &used, &pl, &plen,
+	    &version) == SPOOL_FRAME_OK) {
+		meta = xmalloc(plen + 1);
+		if (version != want_version ||
+		    spool_parse(pl, plen, &rec, meta, plen + 1) == -1 ||
+		    spool_upgrade(&rec, version, &up) == -1 ||
+		    count_arrays(rec.records, rec.records_len, rec.nevents) !=
+		    (int)events_nparams(p))
+			good = 0;
+		else {
+			buf_addf(&ids, "%s ", rec.request_id);
+			/* The last array: original. */
+			last = rec.records + rec.records_len - 1;
+			while (last > rec.records && last[-1] != '\0')
+				last--;
+			epos = 0;
+			while ((n = pgarray_next(last, strlen(last), &epos,
+			    &elem, &isnull)) == 1)
+				buf_adds(&ids, isnull ? "N " : "X ");
+		}
+		free(meta);
+		pos += used;
+	}
+	tap_ok(good && pos == len, "%s: every frame is version %d and gives "
+	    "the %zu arrays of Mailjet's insert", name, want_version,
+	    events_nparams(p));
+	tap_is(ids.data, want_ids, "its POSTs, and which events have an "
+	    "original (X) or not (N)");
+	if (want_original)
+		tap_ok(contains(data, len, want_original),
+		    "the repaired event's bytes as sent are in it, as hex");
+	free(data);
+	buf_release(&ids);
+	buf_release(&up);
+	buf_release(&elem);
+}
+
 static void
 test_rotate(struct spool *s, const char *path)
 {
@@ -304,6 +507,12 @@ main(void)
 	tap_ok(spool_pending(s) == 0, "a new spool has nothing pending");
 	test_round_trip(s, path);
 	test_damage(path);
+	test_version2(path);
+	test_fixture("mailjet-two-posts.spool", 2,
+	    "0123456789abcdef0123456789abcdef N f00d N N ", NULL);
+	test_fixture("mailjet-repaired-v3.spool", 3,
+	    "fedcba9876543210fedcba9876543210 X beef N X ",
+	    "\\\\x7b226576656e74223a226f70656e222c22656d61696c223a2271ff40782e636f6d227d");
 	test_parse_refuses();
 	test_rotate(s, path);
 	spool_free(s);
