@@ -330,9 +330,13 @@ test_version2(const char *path)
 	int version = 0;
 
 	frame(&file, '2', payload, sizeof payload - 1);
-	tap_ok(spool_frame(file.data, file.len, &used, &pl, &plen,
+	if (!tap_ok(spool_frame(file.data, file.len, &used, &pl, &plen,
 	    &version) == SPOOL_FRAME_OK && version == 2 &&
-	    used == file.len, "a version 2 frame is good, version 2");
+	    used == file.len, "a version 2 frame is good, version 2")) {
+		/* What follows reads that frame's payload. */
+		buf_release(&file);
+		return;
+	}
 	tap_ok(spool_parse(pl, plen, &rec, meta, sizeof meta) == 0 &&
 	    rec.nevents == 2 && rec.records_len == sizeof V2_RECORDS - 1 &&
 	    strcmp(rec.request_id, "old") == 0, "and parses");
