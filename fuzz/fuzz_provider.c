@@ -17,7 +17,8 @@
  * underflow); "event" is never NULL; raw is never NULL and is the
  * event's text as sent (after the scanner's repairs), byte for byte;
  * original is NULL exactly when the scanner repaired nothing in the
- * event's strings, and otherwise bytea's hex text ("\x" and two
+ * event's strings (its flag, and the bytes themselves: nothing but
+ * blanked commas changed), and otherwise bytea's hex text ("\x" and two
  * lower-case digits a byte) of the event's bytes before the repairs,
  * byte for byte.
  * The arrays turned into COPY rows (pgcopy_rows(), what store.c sends
@@ -239,6 +240,23 @@ check_original(const char *what, const char *s, size_t len,
 }
 
 /*
+ * Whether the scan changed the span's content in the body: a byte other
+ * than a comma blanked (a trailing comma is syntax, not content).
+ */
+static int
+content_changed(const uint8_t *sent, const char *body,
+    const struct payload_span *sp)
+{
+	size_t k;
+
+	for (k = sp->off; k < sp->off + sp->len; k++)
+		if (sent[k] != (uint8_t)body[k] &&
+		    !(sent[k] == ',' && body[k] == ' '))
+			return 1;
+	return 0;
+}
+
+/*
  * Array k of the records, s[0..len) without its NUL, one per event;
  * sent is the body before the scan.
  */
@@ -277,6 +295,11 @@ check_array(size_t k, const char *s, size_t len, const char *body,
 		if (isorig && isnull != !sp->repaired)
 			fuzz_fail("%s is %sNULL for an event %srepaired", what,
 			    isnull ? "" : "not ", sp->repaired ? "" : "not ");
+		/* And without trusting the flag: what changed in the span. */
+		if (isorig && isnull != !content_changed(sent, body, sp))
+			fuzz_fail("%s is %sNULL, but the event's content %s",
+			    what, isnull ? "" : "not ", isnull ?
+			    "was repaired" : "was not");
 		if (isnull) {
 			if (k == 1 || israw)
 				fuzz_fail("%s is NULL", what);
