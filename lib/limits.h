@@ -69,9 +69,10 @@
 /*
  * Largest spool record payload (spool.h): the records text of one POST
  * and its facts.  Records hold each event's raw JSON and its typed
- * columns, array-escaped (a '"' or '\' takes two bytes), so they run to
- * two or three times the body; this leaves room for the largest body
- * and refuses (503) anything odder.
+ * columns, array-escaped (a '"' or '\' takes two bytes), and for an
+ * event that had to be repaired its bytes as sent in hex (two bytes
+ * each), so they run to two to five times the body; this leaves room
+ * for the largest body and refuses (503) anything odder.
  */
 #ifndef LIMIT_SPOOL_RECORD
 #define LIMIT_SPOOL_RECORD (16 * LIMIT_BODY)

@@ -7,8 +7,8 @@
  * would have been live, so the table's unique key (dedup_key and the
  * digest of original, sql/010) keeps an event that reached both the
  * database and the spool, or is replayed twice after a kill, to one
- * row.  Progress is written after each POST to a .pos file
- * beside the .replay file, so a killed replayer resumes where it was.
+ * row.  Progress is written after each POST to a .pos file beside the
+ * .replay file, so a killed replayer resumes where it was.
  *
  * No record stops the replay for good.  A record the database refuses
  * (store.h: STORE_REFUSED) goes to webhook_reject as a body that can be

@@ -156,8 +156,9 @@ store_arrays(struct buf *args, const struct provider *p, int param,
  * back into rows by unnest() from the typed arrays that event.c wrote
  * (one parameter per column: the server parses each array in one pass,
  * where json_to_recordset() built a hash table per record), skipping
- * those whose key (STORE_CONFLICT) is already there.  unnest() yields the rows in the
- * order of the batch, so the id order is the order the provider sent.
+ * those whose key (STORE_CONFLICT) is already there.  unnest() yields
+ * the rows in the order of the batch, so the id order is the order the
+ * provider sent.
  * Column names come from the compiled-in provider table, never from
  * input.
  *
