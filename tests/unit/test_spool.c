@@ -27,18 +27,20 @@ static char dir[] = "/tmp/test_spool.XXXXXX";
 
 /*
  * Records as events_build() writes them (event.h), here for a table
- * without columns: provider_event, event, hard_bounce and raw, each an
- * array literal ending with a NUL byte.  The spool keeps them as bytes;
- * sizeof counts the string's own NUL, the last array's.
+ * without columns: provider_event, event, hard_bounce, raw and original,
+ * each an array literal ending with a NUL byte.  The spool keeps them as
+ * bytes; sizeof counts the string's own NUL, the last array's.
  */
 static const char rec_open[] = "{\"open\"}\0{\"opened\"}\0{NULL}\0"
-    "{\"{\\\"event\\\":\\\"open\\\"}\"}";
+    "{\"{\\\"event\\\":\\\"open\\\"}\"}\0{NULL}";
 static const char rec_escapes[] = "{NULL}\0{\"unknown\"}\0{NULL}\0"
-    "{\"{\\\"s\\\":\\\"\\\\u00ff\\\\n\\\\\\\"\\\"}\"}";
+    "{\"{\\\"s\\\":\\\"\\\\u00ff\\\\n\\\\\\\"\\\"}\"}\0{NULL}";
 static const char rec_click[] = "{\"click\",\"open\"}\0"
     "{\"clicked\",\"opened\"}\0{NULL,NULL}\0"
-    "{\"{\\\"event\\\":\\\"click\\\"}\",\"{\\\"event\\\":\\\"open\\\"}\"}";
-static const char rec_empty[] = "{NULL}\0{\"unknown\"}\0{NULL}\0{\"{}\"}";
+    "{\"{\\\"event\\\":\\\"click\\\"}\",\"{\\\"event\\\":\\\"open\\\"}\"}\0"
+    "{NULL,\"\\\\x7b226576656e74223a226f70656e227d\"}";
+static const char rec_empty[] = "{NULL}\0{\"unknown\"}\0{NULL}\0{\"{}\"}\0"
+    "{NULL}";
 
 static void
 append(struct spool *s, const char *id, const char *user,
@@ -233,7 +235,7 @@ struct text {
 
 #define TEXT(lit)	{ lit, sizeof lit - 1 }
 /* One event's arrays, each with its NUL, as a payload ends. */
-#define RECORDS		"{NULL}\0{\"unknown\"}\0{NULL}\0{\"{}\"}\0"
+#define RECORDS		"{NULL}\0{\"unknown\"}\0{NULL}\0{\"{}\"}\0{NULL}\0"
 #define FACTS(provider, events) "{\"provider\":" provider \
 	",\"request_id\":\"r\",\"remote_user\":null," \
 	"\"received_at\":\"t\",\"events\":" events "}"
