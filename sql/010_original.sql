@@ -36,10 +36,14 @@
 -- bytes were not kept and cannot be recovered).  If the provider sends it
 -- again after the upgrade, it now carries its bytes, its key differs from
 -- the stored row's, and it is stored a second time: once, and only for
--- events retried across the upgrade that had needed a repair.  The
--- stored row and the new one share dedup_key, which finds them:
---   SELECT dedup_key FROM mailjet GROUP BY dedup_key HAVING count(*) > 1;
--- (events that the old key had merged were never stored, and stay lost).
+-- events retried across the upgrade that had needed a repair.  The two
+-- rows share dedup_key, the old one without original: candidates are
+--   SELECT dedup_key FROM mailjet GROUP BY dedup_key
+--   HAVING count(*) FILTER (WHERE original IS NULL) > 0
+--      AND count(original) > 0;
+-- though an unrepaired "q?" beside a repaired "q\xff" matches too, and
+-- is two events.  (Events that the old key merged were never stored, and
+-- stay lost.)
 --
 -- The programs name this index in their inserts, ON CONFLICT (dedup_key,
 -- md5(original)) DO NOTHING (lib/store.c): run this migration before
