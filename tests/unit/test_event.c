@@ -95,7 +95,7 @@ col(const char *name)
 	if (k == p->ncolumns)
 		return "(no such column)";
 	/* provider_event, event and hard_bounce come first (event.h). */
-	for (k += EVENTS_FIXED - 1; k > 0 && s < end; k--)
+	for (k += 3; k > 0 && s < end; k--)
 		s += strlen(s) + 1;
 	if (s >= end || pgarray_next(s, strlen(s), &pos, &value, &isnull) != 1)
 		return "(not mapped)";
