@@ -331,9 +331,11 @@ replay_step(struct spool *sp, struct store *st,
 			    spool_dir(sp));
 		return REPLAY_BLOCKED;
 	}
-	/* Rotate only with a database to replay into: nothing moves
-	   while it is down, which keeps an outage's files simple. */
-	if (store_connect(st) == -1)
+	/*
+	 * Rotate only with a database to replay into: nothing moves, and
+	 * no record counts a failure, while it is down.
+	 */
+	if (store_ready(st) == -1)
 		goto out;
 	list = spool_list(sp);
 	if (list[0] == NULL) {

@@ -531,6 +531,21 @@ static const char *const store_refusals[] = {
 	"21", "22", "23", "2F", "38", "39", "44", "54", "P0", NULL
 };
 
+int
+store_ready(struct store *s)
+{
+	/*
+	 * A server that shut down or crashed has closed the socket, which
+	 * libpq notices only when it reads: until then PQstatus() says
+	 * CONNECTION_OK.  PQconsumeInput() reads what is there without
+	 * waiting (the socket does not block).
+	 */
+	if (s->conn && (PQconsumeInput(s->conn) == 0 ||
+	    PQstatus(s->conn) != CONNECTION_OK))
+		store_disconnect(s);
+	return store_connect(s);
+}
+
 /*
  * Sorts a failed statement, in the one place that does (README, What
  * 200 means): the data refused (store_refusals) is STORE_REFUSED;

@@ -54,6 +54,12 @@ const struct provider	*store_provider(const struct store *);
 /* Connects and prepares if not connected.  Returns 0 or -1 (logged). */
 int			 store_connect(struct store *);
 /*
+ * The same, after dropping a connection the server has closed (a
+ * restart, a crash), which store_connect() takes for good until a
+ * statement fails on it; costs a system call.
+ */
+int			 store_ready(struct store *);
+/*
  * Inserts nevents events given as the records events_build() wrote
  * (records_len bytes: NUL-terminated arrays).  On STORE_OK, *stored is
  * how many were new (the rest were duplicates); STORE_REFUSED also when
