@@ -137,23 +137,33 @@ digits(const char *s, int n)
 	return v;
 }
 
-/* Fails unless s is "YYYY-MM-DDTHH:MM:SSZ", a real UTC time (tstamp.h). */
+/*
+ * Fails unless s is "YYYY-MM-DDTHH:MM:SSZ", a real UTC time (tstamp.h),
+ * with a fraction before the Z or none: one to six digits (more would be
+ * PostgreSQL's to round, where tstamp.h rounds them), the last not 0.
+ */
 static void
 check_time(const char *what, const char *s, size_t len)
 {
-	static const char shape[] = "0000-00-00T00:00:00Z";
+	static const char shape[] = "0000-00-00T00:00:00";
 	static const int mdays[] = {
 		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
 	};
+	size_t i, n = sizeof shape - 1;
 	int y, mon, d;
-	size_t i;
 
-	if (len != sizeof shape - 1)
+	if (len < n + 1)
 		fuzz_fail("%s is not a time: \"%s\"", what, s);
-	for (i = 0; i < len; i++)
+	for (i = 0; i < n; i++)
 		if (shape[i] == '0' ? s[i] < '0' || s[i] > '9' :
 		    s[i] != shape[i])
 			fuzz_fail("%s is not a time: \"%s\"", what, s);
+	if (s[len - 1] != 'Z' || (len != n + 1 && (s[n] != '.' ||
+	    len < n + 3 || len > n + 8 || s[len - 2] == '0')))
+		fuzz_fail("%s is not a time: \"%s\"", what, s);
+	for (i = n + 1; i + 1 < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			fuzz_fail("%s has a bad fraction: \"%s\"", what, s);
 	y = digits(s, 4);
 	mon = digits(s + 5, 2);
 	d = digits(s + 8, 2);

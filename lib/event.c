@@ -508,41 +508,51 @@ conv_bool_fn(struct buf *out, const struct field *f)
 
 /* Writes t as an ISO 8601 UTC time; 0 (nothing written) if absurd. */
 static int
-add_time(struct buf *out, int64_t t)
+add_time(struct buf *out, const struct tstamp *t)
 {
 	char ts[TSTAMP_LEN];
 
-	if (tstamp_format(t, ts) == -1)
+	if (tstamp_format(t->sec, t->usec, ts) == -1)
 		return 0;
 	buf_adds(out, ts);
 	return 1;
 }
 
 /*
- * Unix seconds beyond this are refused before a double becomes an
- * int64: far past tstamp_format()'s years 1 to 9999 (about 2.5e11 s),
- * and far inside int64, so the conversion is always defined.
+ * Unix seconds, to the microsecond: the fraction sent is part of the
+ * instant (Mailgun sends 1521472262.908181), so a number with a point
+ * or an exponent is read from its literal's digits by
+ * tstamp_parse_unix(), never from json-c's double, which holds neither
+ * that value nor, near 2^38 seconds, every microsecond.
  */
-#define EVENT_UNIXTIME_ABS_MAX 1e12
-
 static int
 conv_unixtime_fn(struct buf *out, const struct field *f)
 {
+	struct tstamp t = { 0, 0 };
 	const char *s;
-	int64_t t;
-	double d;
 
-	if (json_object_is_type(f->v, json_type_double)) {
-		s = json_object_get_string(f->v);
-		if (double_of(s, strlen(s), &d) == -1 ||
-		    d < -EVENT_UNIXTIME_ABS_MAX || d > EVENT_UNIXTIME_ABS_MAX)
+	switch (json_object_get_type(f->v)) {
+	case json_type_int:
+		/* Whole seconds, the common case: no text to read. */
+		if (int64_of(f, &t.sec) == -1)
 			return 0;
-		t = (int64_t)d;		/* toward zero; floor it */
-		if ((double)t > d)
-			t--;
-	} else if (int64_of(f, &t) == -1)
+		break;
+	case json_type_double:
+		/* json-c keeps a parsed double's literal, as sent. */
+		s = json_object_get_string(f->v);
+		if (tstamp_parse_unix(s, strlen(s), &t) == -1)
+			return 0;
+		break;
+	case json_type_string:
+		/* Exactly a JSON number, as conv_number takes strings. */
+		if (tstamp_parse_unix(json_object_get_string(f->v),
+		    (size_t)json_object_get_string_len(f->v), &t) == -1)
+			return 0;
+		break;
+	default:
 		return 0;
-	return add_time(out, t);
+	}
+	return add_time(out, &t);
 }
 
 static int
@@ -616,9 +626,9 @@ conv_smtp_fn(struct buf *out, const struct field *f)
 static int
 conv_localtime_fn(struct buf *out, const struct field *f)
 {
+	struct tstamp t;
 	const char *s;
 	size_t len;
-	int64_t t;
 
 	if (!json_object_is_type(f->v, json_type_string))
 		return conv_unixtime_fn(out, f);
@@ -627,7 +637,7 @@ conv_localtime_fn(struct buf *out, const struct field *f)
 	if (tstamp_parse_iso(s, len, event_local_offset, &t) == -1 &&
 	    tstamp_parse_js(s, len, &t) == -1)
 		return 0;
-	return add_time(out, t);
+	return add_time(out, &t);
 }
 
 /*

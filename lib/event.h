@@ -74,7 +74,9 @@ extern const struct conv conv_int64;	/* integers within int64, exactly:
 					   numbers, or strings in JSON's
 					   integer grammar */
 extern const struct conv conv_bool;	/* true/false, "true"/"false", 1/0 */
-extern const struct conv conv_unixtime;	/* unix seconds to timestamptz */
+extern const struct conv conv_unixtime;	/* unix seconds to timestamptz,
+					   to the microsecond: numbers, or
+					   strings that are exactly one */
 extern const struct conv conv_inet;	/* IPv4/IPv6 text, else NULL */
 extern const struct conv conv_json;	/* objects and arrays as sent, as
 					   jsonb */

@@ -190,9 +190,9 @@ replay_give_up(struct replay *r, enum replay_record rr, const char *frame,
 
 	if (r->tries++ == 0)
 		r->first_fail = now;
-	if (tstamp_format(now, at) == -1)
+	if (tstamp_format(now, 0, at) == -1)
 		snprintf(at, sizeof at, "?");
-	if (tstamp_format(r->first_fail, since) == -1)
+	if (tstamp_format(r->first_fail, 0, since) == -1)
 		snprintf(since, sizeof since, "?");
 	if (rr == RECORD_FAILED && ((int64_t)r->tries < tries ||
 	    now - r->first_fail < seconds)) {

@@ -34,13 +34,14 @@ tstamp_from_civil(long y, int mon, int d, int h, int min, int s)
 }
 
 int
-tstamp_format(int64_t t, char out[TSTAMP_LEN])
+tstamp_format(int64_t t, int32_t usec, char out[TSTAMP_LEN])
 {
 	int64_t days, secs, z, era, doe, yoe, doy, mp;
+	int32_t div;
 	long y;
-	int m, d;
+	int m, d, n;
 
-	if (t < TSTAMP_MIN || t > TSTAMP_MAX)
+	if (t < TSTAMP_MIN || t > TSTAMP_MAX || usec < 0 || usec > 999999)
 		return -1;
 	days = t / 86400;
 	secs = t % 86400;
@@ -78,9 +79,168 @@ tstamp_format(int64_t t, char out[TSTAMP_LEN])
 	out[16] = ':';
 	out[17] = (char)('0' + secs % 60 / 10);
 	out[18] = (char)('0' + secs % 10);
-	out[19] = 'Z';
-	out[20] = '\0';
+	n = 19;
+	/* Whole seconds, the common case, cost one comparison more. */
+	if (usec != 0) {
+		out[n++] = '.';
+		for (div = 100000; usec != 0; div /= 10) {
+			out[n++] = (char)('0' + usec / div);
+			usec %= div;
+		}
+	}
+	out[n++] = 'Z';
+	out[n] = '\0';
 	return 0;
+}
+
+/*
+ * A fraction of a second, read one digit at a time, for rounding to the
+ * microsecond: only its first seven digits and whether any digit after
+ * them is not 0 matter.
+ */
+struct frac {
+	int32_t	usec;		/* the first six digits */
+	int	n;		/* digits read, up to 7 */
+	int	next;		/* the seventh, 0 if none */
+	int	sticky;		/* a digit after the seventh is not 0 */
+};
+
+#define FRAC_INIT { 0, 0, 0, 0 }
+
+static void
+frac_add(struct frac *f, int d)
+{
+	if (f->n < 6)
+		f->usec = f->usec * 10 + d;
+	else if (f->n == 6)
+		f->next = d;
+	else
+		f->sticky |= d != 0;
+	if (f->n < 7)
+		f->n++;
+}
+
+/*
+ * The fraction in microseconds, to nearest and ties to even (tstamp.h);
+ * 1000000 when it rounds up to the next second.
+ */
+static int32_t
+frac_usec(const struct frac *f)
+{
+	int32_t us = f->usec;
+	int n;
+
+	for (n = f->n; n < 6; n++)
+		us *= 10;
+	if (f->next > 5 || (f->next == 5 && (f->sticky || us % 2 != 0)))
+		us++;
+	return us;
+}
+
+/*
+ * Sets *t to sec + usec, usec being frac_usec()'s (1000000 carries into
+ * the next second); -1 when that is outside the years 1 to 9999.
+ */
+static int
+tstamp_set(struct tstamp *t, int64_t sec, int32_t usec)
+{
+	if (usec == 1000000) {
+		sec++;
+		usec = 0;
+	}
+	if (sec < TSTAMP_MIN || sec > TSTAMP_MAX)
+		return -1;
+	t->sec = sec;
+	t->usec = usec;
+	return 0;
+}
+
+static const char *
+skip_digits(const char *p, const char *end)
+{
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/*
+ * Exponents are read up to this size and saturate there.  No text that
+ * fits a request has this many digits, so a larger exponent moves the
+ * point as far: past every digit, making any digit but 0 too large an
+ * instant, or so far left that the instant rounds to 0 seconds.
+ */
+#define TSTAMP_EXP_SAT 1000000000
+
+int
+tstamp_parse_unix(const char *s, size_t len, struct tstamp *t)
+{
+	const char *end = s + len, *ip, *fp, *e;
+	struct frac fr = FRAC_INIT;
+	int64_t ex = 0, nint, nd, point, k, mag = 0;
+	int32_t us;
+	int neg = 0, eneg = 0;
+
+	/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
+	if (s < end && *s == '-') {
+		neg = 1;
+		s++;
+	}
+	ip = s;
+	if (s < end && *s == '0')
+		s++;
+	else if (s < end && *s >= '1' && *s <= '9')
+		s = skip_digits(s, end);
+	else
+		return -1;
+	nint = s - ip;
+	fp = s;
+	nd = nint;
+	if (s < end && *s == '.') {
+		fp = ++s;
+		if ((s = skip_digits(s, end)) == fp)
+			return -1;
+		nd += s - fp;
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		if (++s < end && (*s == '+' || *s == '-'))
+			eneg = *s++ == '-';
+		if ((e = skip_digits(s, end)) == s)
+			return -1;
+		for (; s < e; s++)
+			if (ex < TSTAMP_EXP_SAT)
+				ex = ex * 10 + (*s - '0');
+		if (eneg)
+			ex = -ex;
+	}
+	if (s != end)
+		return -1;
+	/*
+	 * The digits, integer part then fraction, are one string with the
+	 * decimal point after digit number point: whole seconds before it,
+	 * the fraction after.  Digit k is ip[k] or fp[k - nint].
+	 */
+	point = nint + ex;
+	for (k = 0; k < point && k < nd; k++)
+		if ((mag = mag * 10 + ((k < nint ? ip[k] : fp[k - nint]) -
+		    '0')) > TSTAMP_MAX)
+			return -1;
+	/* Zeros between the last digit and the point: few unless mag is 0. */
+	for (; k < point && mag != 0; k++)
+		if ((mag *= 10) > TSTAMP_MAX)
+			return -1;
+	/* Zeros between the point and the first digit: 7 are enough. */
+	for (k = point; k < 0 && fr.n < 7; k++)
+		frac_add(&fr, 0);
+	for (k = point > 0 ? point : 0; k < nd; k++)
+		frac_add(&fr, (k < nint ? ip[k] : fp[k - nint]) - '0');
+	/* Ties to even is symmetric: rounding the magnitude will do. */
+	if ((us = frac_usec(&fr)) == 1000000) {
+		mag++;
+		us = 0;
+	}
+	if (neg && us != 0)
+		return tstamp_set(t, -mag - 1, 1000000 - us);
+	return tstamp_set(t, neg ? -mag : mag, us);
 }
 
 /* Reads exactly n digits at *p, advancing it; -1 when they are not. */
@@ -112,7 +272,7 @@ days_in_month(long y, int m)
 /* Checks the fields and converts; -1 when a field is out of range. */
 static int
 civil_checked(long y, long mon, long d, long h, long min, long s,
-    long offset_min, int64_t *t)
+    int32_t usec, long offset_min, struct tstamp *t)
 {
 	/*
 	 * Second 60, a leap second (23:59:60 UTC, 18:59:60 in Aldeamo's
@@ -124,9 +284,8 @@ civil_checked(long y, long mon, long d, long h, long min, long s,
 	if (y < 1 || mon < 1 || mon > 12 || d < 1 ||
 	    d > days_in_month(y, (int)mon) || h > 23 || min > 59 || s > 59)
 		return -1;
-	*t = tstamp_from_civil(y, (int)mon, (int)d, (int)h, (int)min, (int)s) -
-	    offset_min * 60;
-	return *t < TSTAMP_MIN || *t > TSTAMP_MAX ? -1 : 0;
+	return tstamp_set(t, tstamp_from_civil(y, (int)mon, (int)d, (int)h,
+	    (int)min, (int)s) - offset_min * 60, usec);
 }
 
 /*
@@ -164,9 +323,10 @@ skip_space(const char *p, const char *end)
 }
 
 int
-tstamp_parse_iso(const char *s, size_t len, int offset_min, int64_t *t)
+tstamp_parse_iso(const char *s, size_t len, int offset_min, struct tstamp *t)
 {
 	const char *p = skip_space(s, s + len), *end = s + len;
+	struct frac fr = FRAC_INIT;
 	long y, mon, d, h, min, sec, off = offset_min;
 
 	if ((y = digits(&p, end, 4)) < 0 || p >= end || *p++ != '-' ||
@@ -181,7 +341,7 @@ tstamp_parse_iso(const char *s, size_t len, int offset_min, int64_t *t)
 		if (++p >= end || *p < '0' || *p > '9')
 			return -1;
 		while (p < end && *p >= '0' && *p <= '9')
-			p++;
+			frac_add(&fr, *p++ - '0');
 	}
 	if (p < end && *p == 'Z') {
 		off = 0;
@@ -192,11 +352,11 @@ tstamp_parse_iso(const char *s, size_t len, int offset_min, int64_t *t)
 	}
 	if (skip_space(p, end) != end)
 		return -1;
-	return civil_checked(y, mon, d, h, min, sec, off, t);
+	return civil_checked(y, mon, d, h, min, sec, frac_usec(&fr), off, t);
 }
 
 int
-tstamp_parse_js(const char *s, size_t len, int64_t *t)
+tstamp_parse_js(const char *s, size_t len, struct tstamp *t)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	const char *p = skip_space(s, s + len), *end = s + len, *m;
@@ -230,7 +390,7 @@ tstamp_parse_js(const char *s, size_t len, int64_t *t)
 	p = skip_space(p, end);
 	if (p < end && *p != '(')
 		return -1;
-	return civil_checked(y, mon, d, h, min, sec, off, t);
+	return civil_checked(y, mon, d, h, min, sec, 0, off, t);
 }
 
 int64_t

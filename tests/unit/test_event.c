@@ -325,21 +325,79 @@ test_times(void)
 {
 	check("unixtime", "1433333949", NULL, "2015-06-03T12:19:09Z");
 	check("unixtime", "\"1433333949\"", NULL, "2015-06-03T12:19:09Z");
-	check("unixtime", "1433333949.5", NULL, "2015-06-03T12:19:09Z");
-	check("unixtime", "-0.5", NULL, "1969-12-31T23:59:59Z");
+	/*
+	 * Issue 19: a fraction is part of the instant sent, read from the
+	 * literal's digits (a double holds no 1521472262.908181), not
+	 * floored away: timestamptz keeps microseconds.
+	 */
+	check("unixtime", "1433333949.5", NULL, "2015-06-03T12:19:09.5Z");
+	check("unixtime", "1521472262.908181", NULL,
+	    "2018-03-19T15:11:02.908181Z");
+	check("unixtime", "1521472262.000001", NULL,
+	    "2018-03-19T15:11:02.000001Z");
+	check("unixtime", "1433333949.0", NULL, "2015-06-03T12:19:09Z");
+	check("unixtime", "-0.5", NULL, "1969-12-31T23:59:59.5Z");
+	/* Past the microsecond: rounded to it, ties to even. */
+	check("unixtime", "1521472262.9081815", NULL,
+	    "2018-03-19T15:11:02.908182Z");
+	check("unixtime", "1521472262.9081825", NULL,
+	    "2018-03-19T15:11:02.908182Z");
+	check("unixtime", "1521472262.90818250001", NULL,
+	    "2018-03-19T15:11:02.908183Z");
+	check("unixtime", "1521472262.9999996", NULL, "2018-03-19T15:11:03Z");
+	/* Exponents, exactly: the same digits, the point moved. */
+	check("unixtime", "1.5e9", NULL, "2017-07-14T02:40:00Z");
+	check("unixtime", "1.5214722629081810E+9", NULL,
+	    "2018-03-19T15:11:02.908181Z");
+	check("unixtime", "1521472262908181e-6", NULL,
+	    "2018-03-19T15:11:02.908181Z");
+	check("unixtime", "1e1000", NULL, NULL);
+	/* Strings are not held to LIMIT_NUMBER_EXP as number literals are. */
+	check("unixtime", "\"0e999999999999999999\"", NULL,
+	    "1970-01-01T00:00:00Z");
+	check("unixtime", "\"1e999999999999999999\"", NULL, NULL);
+	check("unixtime", "\"1e-999999999999999999\"", NULL,
+	    "1970-01-01T00:00:00Z");
+	/* A string that is exactly a JSON number, as conv_number takes. */
+	check("unixtime", "\"1433333949.0\"", NULL, "2015-06-03T12:19:09Z");
+	check("unixtime", "\"1521472262.908181\"", NULL,
+	    "2018-03-19T15:11:02.908181Z");
 	check("unixtime", "\" 1433333949\"", NULL, NULL);
-	check("unixtime", "\"1433333949.0\"", NULL, NULL);
+	check("unixtime", "\"1433333949.\"", NULL, NULL);
+	check("unixtime", "\".5\"", NULL, NULL);
+	check("unixtime", "\"+1433333949\"", NULL, NULL);
+	check("unixtime", "\"01433333949\"", NULL, NULL);
+	check("unixtime", "\"0x55\"", NULL, NULL);
+	check("unixtime", "\"1e\"", NULL, NULL);
 	check("unixtime", "-99999999999999999999", NULL, NULL);
 	check("unixtime", "18446744073709551616", NULL, NULL);
 	check("unixtime", "1e400", NULL, NULL);
-	check("unixtime", "-1e-400", NULL, NULL);
+	/* Years 1 to 9999, after rounding. */
+	check("unixtime", "253402300799.999999", NULL,
+	    "9999-12-31T23:59:59.999999Z");
+	check("unixtime", "253402300799.9999995", NULL, NULL);
+	check("unixtime", "-62135596799.5", NULL, "0001-01-01T00:00:00.5Z");
+	check("unixtime", "-62135596800.000001", NULL, NULL);
+	/*
+	 * 1e-400 s before the epoch is the epoch to the microsecond, as
+	 * "0.0000001" is: no double underflows on the way any more.
+	 */
+	check("unixtime", "-1e-400", NULL, "1970-01-01T00:00:00Z");
 	check("localtime", "\"2020-10-01 20:01:20\"", NULL,
 	    "2020-10-02T01:01:20Z");
 	check("localtime", "\"2020-10-01 20:01:20+05:\"", NULL, NULL);
 	check("localtime", "\"2020-10-01 20:01:20+05:00\"", NULL,
 	    "2020-10-01T15:01:20Z");
 	check("localtime", "\"2016-12-31 18:59:60\"", NULL, NULL);
+	check("localtime", "\"2020-10-01 20:01:20.123\"", NULL,
+	    "2020-10-02T01:01:20.123Z");
+	check("localtime", "\"2020-10-01T20:01:20.908181Z\"", NULL,
+	    "2020-10-01T20:01:20.908181Z");
+	check("localtime", "\"2020-10-01 20:01:20.1234565\"", NULL,
+	    "2020-10-02T01:01:20.123456Z");
+	check("localtime", "\"2016-12-31 18:59:60.5\"", NULL, NULL);
 	check("localtime", "1433333949", NULL, "2015-06-03T12:19:09Z");
+	check("localtime", "1433333949.25", NULL, "2015-06-03T12:19:09.25Z");
 	check("localtime", "99999999999999999999", NULL, NULL);
 }
 

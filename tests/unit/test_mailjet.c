@@ -186,8 +186,12 @@ main(void)
 	check("{\"time\":1433333949}", "occurred_at", "2015-06-03T12:19:09Z");
 	check("{\"time\":\"1433333949\"}", "occurred_at",
 	    "2015-06-03T12:19:09Z");
+	/*
+	 * Issue 19: the fraction is kept, not floored to :09 as it was;
+	 * timestamptz holds microseconds, so :09 was another instant.
+	 */
 	check("{\"time\":1433333949.9}", "occurred_at",
-	    "2015-06-03T12:19:09Z");
+	    "2015-06-03T12:19:09.9Z");
 	check("{\"time\":99999999999999}", "occurred_at", NULL);
 	check("{\"time\":\"soon\"}", "occurred_at", NULL);
 	check("{\"event\":\"open\"}", "occurred_at", NULL);
