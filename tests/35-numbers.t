@@ -6,7 +6,9 @@
 # NULL, text columns the literal sent, jsonb columns every number as
 # sent, double precision columns NULL for what is not a JSON number or
 # overflows.  Times with a half offset ("+05:") or a leap second are
-# NULL.  Through the statement (one event) and through COPY (64 events).
+# NULL; a fraction of a second is kept to the microsecond (timestamptz's
+# resolution), read from the digits sent, never from a double.  Through
+# the statement (one event) and through COPY (64 events).
 . "$(dirname "$0")/lib.sh"
 
 reset_db
@@ -64,6 +66,62 @@ aldeamo_time 2 "2020-10-01 20:01:20+05:00" "2020-10-01 15:01:20+00"
 aldeamo_time 3 "2016-12-31 18:59:60" NULL
 aldeamo_time 4 "2016-12-31 18:59:59" "2016-12-31 23:59:59+00"
 aldeamo_time 5 "2020-10-01 20:01:20." NULL
+# Fractions are part of the time sent (they were dropped to :20).
+aldeamo_time 6 "2020-10-01 20:01:20.123" "2020-10-02 01:01:20.123+00"
+aldeamo_time 7 "2020-10-01T20:01:20.908181Z" "2020-10-01 20:01:20.908181+00"
+aldeamo_time 8 "2016-12-31 18:59:60.5" NULL
+# Past the microsecond: rounded to the nearest one, as PostgreSQL reads
+# the same text...
+i=8
+for frac in 12345650001 1234564999 9999996 90818149; do
+	i=$((i + 1))
+	aldeamo_time $i "2020-10-01 20:01:20.$frac" \
+	    "$(sql "SELECT '2020-10-01 20:01:20.$frac-05'::timestamptz")"
+done
+# ...and an exact tie to the even one, always.  PostgreSQL's own input
+# rounds the fraction's double (rint(strtod() * 1e6)), so at a tie it
+# goes either way: it reads .1261935 as .126193.
+aldeamo_time 13 "2020-10-01 20:01:20.1234565" "2020-10-02 01:01:20.123456+00"
+aldeamo_time 14 "2020-10-01 20:01:20.1261935" "2020-10-02 01:01:20.126194+00"
+
+# Mailjet and SendPulse unix seconds with a fraction: the instant sent,
+# to the microsecond, not floored to the second (a double would not even
+# hold 1521472262.908181).
+mailjet_time() {
+	post_string /webhooks/mailjet "{\"event\":\"open\",\"time\":$2,\"email\":\"$1@example.com\",\"MessageID\":1}"
+	is "$status/$(sql "SELECT coalesce(occurred_at::text, 'NULL') FROM mailjet WHERE recipient = '$1@example.com'")" \
+	    "200/$3" "mailjet time $2: $3"
+}
+mailjet_time f1 1433333949.5 "2015-06-03 12:19:09.5+00"
+mailjet_time f2 1521472262.908181 "2018-03-19 15:11:02.908181+00"
+mailjet_time f3 '"1521472262.000001"' "2018-03-19 15:11:02.000001+00"
+mailjet_time f4 -0.5 "1969-12-31 23:59:59.5+00"
+mailjet_time f5 1.5e9 "2017-07-14 02:40:00+00"
+mailjet_time f6 1433333949 "2015-06-03 12:19:09+00"
+is "$(sql "SELECT extract(epoch FROM occurred_at) FROM mailjet WHERE recipient = 'f2@example.com'")" \
+    1521472262.908181 "1521472262.908181 exactly, as epoch seconds"
+
+# A SendPulse batch of 64 events goes by COPY: one fractional timestamp
+# in it, exact there too.
+awk 'BEGIN {
+	printf "["
+	for (i = 0; i < 64; i++) {
+		if (i) printf ","
+		printf "{\"event\":\"delivered\",\"recipient\":\"c%d@example.com\",", i
+		printf "\"message_id\":%d,\"timestamp\":%s}", 880000 + i, \
+		    i == 17 ? "1521472262.908181" : 1521472262 + i
+	}
+	printf "]"
+}' >"$scratch/batch"
+post /webhooks/sendpulse "$scratch/batch"
+is "$status/$body" '200/{"received":64,"stored":64,"duplicates":0}' \
+    "sendpulse: 64 events, one with a fractional timestamp, stored"
+is "$(sql "SELECT string_agg(DISTINCT cmin::text, ',') FROM sendpulse WHERE message_id::bigint BETWEEN 880000 AND 880063")" 1 \
+    "they went by COPY"
+is "$(sql "SELECT occurred_at FROM sendpulse WHERE message_id = '880017'")" \
+    "2018-03-19 15:11:02.908181+00" "by COPY: the fraction exact"
+is "$(sql "SELECT count(*) FROM sendpulse WHERE message_id::bigint BETWEEN 880000 AND 880063 AND message_id <> '880017' AND occurred_at = to_timestamp(1521472262 + message_id::bigint - 880000)")" \
+    63 "the 63 others: whole seconds, as sent"
 
 # 64 events (STORE_COPY_MIN) go by COPY, which takes the same arrays.
 awk 'BEGIN {
