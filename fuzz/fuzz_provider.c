@@ -73,7 +73,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	/* What server_main() does before the first request. */
-	event_set_local_offset(FUZZ_PROVIDER.local_offset_min);
+	conv_set_local_offset(FUZZ_PROVIDER.local_offset_min);
 	events = events_new();
 	raw_tok = json_tokener_new_ex(LIMIT_DEPTH + 1);
 	if (events == NULL || raw_tok == NULL)

@@ -31,65 +31,12 @@
 
 #include <stddef.h>
 
+#include "conv.h"
+
 struct buf;
 struct json_object;
 struct payload;
 struct provider;
-
-/*
- * One field of one event, as a converter sees it; everything borrowed
- * from the event being added.  json-c's value v is exact for strings,
- * booleans, doubles (it keeps their literal text) and integers inside
- * int64, but it saturates integers beyond (to INT64_MIN or UINT64_MAX)
- * and prints objects and arrays again with those saturated numbers: for
- * those a converter reads the value's text as sent, found in event
- * under key with event_member() (only then: it scans the event).
- */
-struct field {
-	struct json_object	*v;	/* never NULL nor JSON null */
-	const char		*key;	/* the top-level member v is */
-	/* The event's JSON text, after payload_scan()'s repairs. */
-	const char		*event;
-	size_t			 eventlen;
-};
-
-/*
- * Writes the text of f's SQL value (as the column type's input function
- * reads it: 2023-11-14T22:13:20Z, 550, true, ...) to out and returns
- * 1, or returns 0 without writing anything when f cannot be converted
- * exactly (the caller then writes NULL: SPEC §3, a typed column holds
- * the value sent or NULL, never another).
- */
-typedef int (*conv_fn)(struct buf *out, const struct field *f);
-
-struct conv {
-	conv_fn		 fn;
-	const char	*sqltype;	/* the column's type in sql/ */
-};
-
-extern const struct conv conv_text;	/* strings; numbers, objects and
-					   arrays as their JSON text sent */
-extern const struct conv conv_lower;	/* addresses: trimmed, ASCII lower */
-extern const struct conv conv_int64;	/* integers within int64, exactly:
-					   numbers, or strings in JSON's
-					   integer grammar */
-extern const struct conv conv_bool;	/* true/false, "true"/"false", 1/0 */
-extern const struct conv conv_unixtime;	/* unix seconds to timestamptz,
-					   to the microsecond: numbers, or
-					   strings that are exactly one */
-extern const struct conv conv_inet;	/* IPv4/IPv6 text, else NULL */
-extern const struct conv conv_json;	/* objects and arrays as sent, as
-					   jsonb */
-extern const struct conv conv_number;	/* JSON numbers, or strings that
-					   are exactly one, that a double
-					   holds without overflow or
-					   underflow */
-extern const struct conv conv_smtp;	/* SMTP reply code 100-599: 250,
-					   "554", "550 5.1.1 unknown" */
-extern const struct conv conv_localtime; /* "YYYY-MM-DD HH:MM:SS" at the
-					   local offset, an ISO time with a
-					   zone, a JavaScript date, or unix
-					   seconds */
 
 #define COLUMN_KEYS_MAX 4
 
@@ -129,25 +76,12 @@ struct provider {
 	int			 local_offset_min;
 };
 
-/* Sets the offset conv_localtime applies, for the whole process. */
-void			 event_set_local_offset(int minutes);
-
 /* The normalized event for name in a table ending with { NULL, NULL }. */
 const char		*event_lookup(const struct event_name *,
 			    const char *provider_event);
 /* The first of keys present in ev, borrowed from ev; NULL when none. */
 struct json_object	*event_field(struct json_object *ev,
 			    const char *const *keys);
-/*
- * The JSON text of the value of the top-level member key of the event
- * text ev (len bytes, an object as payload_scan() leaves it: valid JSON
- * and UTF-8, no unpaired surrogate escapes), borrowed from ev, its
- * length in *vlen; NULL when there is no such member.  Keys compare as
- * json-c and jsonb read them: after unescaping ("\u0065mail" is
- * "email"), and the last of duplicated keys wins, as in both.
- */
-const char		*event_member(const char *ev, size_t len,
-			    const char *key, size_t *vlen);
 /* The string value of ev's field key, or NULL if absent/not a string. */
 const char		*event_string(struct json_object *ev, const char *key);
 /* ev's field key as a boolean (true, "true", 1, ...): 1, 0, or -1. */

@@ -221,7 +221,7 @@ server_options(struct server *s, int argc, char **argv)
 				    "or -HH:MM\n", s->p->name);
 				return -1;
 			}
-			event_set_local_offset((int)n);
+			conv_set_local_offset((int)n);
 			break;
 		case 'T':
 		case 'S':
@@ -644,7 +644,7 @@ server_main(int argc, char **argv, const struct provider *p)
 	s.p = p;
 	s.workers = 0;			/* --workers auto */
 	log_init(p->name);
-	event_set_local_offset(p->local_offset_min);
+	conv_set_local_offset(p->local_offset_min);
 	if (server_options(&s, argc, argv) == -1)
 		return 2;
 	if (s.requeue)

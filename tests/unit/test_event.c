@@ -1,6 +1,6 @@
 /*
  * test_event.c - the converters of event.c, on every kind of value, and
- * event_member(), which finds a member's JSON text in an event (issue
+ * member_find(), which finds a member's JSON text in an event (issue
  * 19: json-c saturates integers beyond int64 and uint64, and re-prints
  * objects with those saturated numbers; a typed column must hold the
  * value sent or NULL, never another).
@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "member.h"
 #include "payload.h"
 #include "pgarray.h"
 #include "tap.h"
@@ -132,7 +133,7 @@ member(const char *ev, const char *key)
 	const char *v;
 	size_t len;
 
-	if ((v = event_member(ev, strlen(ev), key, &len)) == NULL)
+	if ((v = member_find(ev, strlen(ev), key, &len)) == NULL)
 		return NULL;
 	snprintf(out, sizeof out, "%.*s", (int)len, v);
 	return out;
@@ -416,7 +417,7 @@ test_others(void)
 int
 main(void)
 {
-	event_set_local_offset(provider_test.local_offset_min);
+	conv_set_local_offset(provider_test.local_offset_min);
 	test_member();
 	test_int64();
 	test_text();
