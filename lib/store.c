@@ -519,18 +519,6 @@ fail:
 	return -1;
 }
 
-/*
- * SQLSTATE classes that say the server refused the data itself
- * (PostgreSQL, Appendix A): 21 cardinality, 22 a value, 23 a
- * constraint, 2F, 38 and 39 a function the insert ran (a trigger's),
- * 44 a view's check option, 54 a limit (a value too large to index),
- * P0 a PL/pgSQL RAISE (a validation trigger's).  The same POST would be
- * refused again: it is answered 422 and kept in webhook_reject.
- */
-static const char *const store_refusals[] = {
-	"21", "22", "23", "2F", "38", "39", "44", "54", "P0", NULL
-};
-
 int
 store_ready(struct store *s)
 {
@@ -545,6 +533,18 @@ store_ready(struct store *s)
 		store_disconnect(s);
 	return store_connect(s);
 }
+
+/*
+ * SQLSTATE classes that say the server refused the data itself
+ * (PostgreSQL, Appendix A): 21 cardinality, 22 a value, 23 a
+ * constraint, 2F, 38 and 39 a function the insert ran (a trigger's),
+ * 44 a view's check option, 54 a limit (a value too large to index),
+ * P0 a PL/pgSQL RAISE (a validation trigger's).  The same POST would be
+ * refused again: it is answered 422 and kept in webhook_reject.
+ */
+static const char *const store_refusals[] = {
+	"21", "22", "23", "2F", "38", "39", "44", "54", "P0", NULL
+};
 
 /*
  * Sorts a failed statement, in the one place that does (README, What

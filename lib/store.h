@@ -20,9 +20,11 @@ struct store;
 
 enum store_status {
 	STORE_OK = 0,
-	STORE_UNAVAILABLE,	/* no connection, or the server could not
-				   take it now: the provider should retry */
-	STORE_REFUSED,		/* the server refused the data itself */
+	STORE_UNAVAILABLE,	/* no connection, no answer in time, or an
+				   error not about the data (store.c's
+				   store_classify()): spool the events */
+	STORE_REFUSED,		/* the server refused the data itself:
+				   422, the body in webhook_reject */
 };
 
 /* What a request brings besides its events. */
