@@ -16,6 +16,7 @@
 #include "event.h"
 #include "limits.h"
 #include "member.h"
+#include "numtext.h"
 #include "tstamp.h"
 
 /* Minutes east of UTC of naive timestamps; see conv_set_local_offset. */
@@ -54,15 +55,6 @@ int_is_exact(struct json_object *v, int64_t *n)
 	return *n != INT64_MIN && *n != INT64_MAX;
 }
 
-/* The first byte at or after p that is not a decimal digit. */
-static const char *
-skip_digits(const char *p, const char *end)
-{
-	while (p < end && *p >= '0' && *p <= '9')
-		p++;
-	return p;
-}
-
 /*
  * Reads s[0..len) as an integer in JSON's grammar, -?(0|[1-9][0-9]*):
  * no space, '+', leading zero, exponent or hex, whose reading would be
@@ -72,25 +64,21 @@ skip_digits(const char *p, const char *end)
 static int
 int64_parse(const char *s, size_t len, int64_t *out)
 {
-	const char *end = s + len;
-	uint64_t mag = 0, lim = INT64_MAX;
+	struct numtext n;
+	uint64_t mag = 0, lim;
 	unsigned d;
-	int neg = 0;
+	size_t i;
 
-	if (s < end && *s == '-') {
-		neg = 1;
-		lim = (uint64_t)INT64_MAX + 1;
-		s++;
-	}
-	if (s == end || skip_digits(s, end) != end || (*s == '0' && end - s > 1))
+	if (numtext_split(s, len, &n) == -1 || n.nfrac > 0 || n.nexp > 0)
 		return -1;
-	for (; s < end; s++) {
-		d = (unsigned)(*s - '0');
+	lim = n.neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+	for (i = 0; i < n.nint; i++) {
+		d = (unsigned)(n.ip[i] - '0');
 		if (mag > (lim - d) / 10)
 			return -1;
 		mag = mag * 10 + d;
 	}
-	if (!neg)
+	if (!n.neg)
 		*out = (int64_t)mag;
 	else
 		*out = mag > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)mag;
@@ -124,40 +112,6 @@ int64_of(const struct field *f, int64_t *out)
 }
 
 /*
- * Whether s[0..len) is exactly a JSON number (RFC 8259 §6),
- * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?, which leaves out the
- * rest of what strtod takes: hex ("0x1p4"), "inf", "nan", white space,
- * '+', "1." and ".5".
- */
-static int
-is_json_number(const char *s, size_t len)
-{
-	const char *end = s + len, *d;
-
-	if (s < end && *s == '-')
-		s++;
-	if (s < end && *s == '0')
-		s++;
-	else if (s < end && *s >= '1' && *s <= '9')
-		s = skip_digits(s, end);
-	else
-		return 0;
-	if (s < end && *s == '.') {
-		d = ++s;
-		if ((s = skip_digits(s, end)) == d)
-			return 0;
-	}
-	if (s < end && (*s == 'e' || *s == 'E')) {
-		if (++s < end && (*s == '+' || *s == '-'))
-			s++;
-		d = s;
-		if ((s = skip_digits(s, end)) == d)
-			return 0;
-	}
-	return s == end;
-}
-
-/*
  * The double of s (len bytes and a NUL): 0, or -1 unless s is exactly a
  * JSON number that strtod reads without ERANGE.  Rounding to the
  * nearest double is what double precision means, for "0.1" as for
@@ -168,9 +122,11 @@ is_json_number(const char *s, size_t len)
 static int
 double_of(const char *s, size_t len, double *d)
 {
+	struct numtext n;
 	char *end;
 
-	if (!is_json_number(s, len))
+	/* Not hex, "inf", " 12" or the rest strtod takes besides. */
+	if (numtext_split(s, len, &n) == -1)
 		return -1;
 	errno = 0;
 	*d = strtod(s, &end);

@@ -190,8 +190,6 @@ replay_give_up(struct replay *r, enum replay_record rr, const char *frame,
 
 	if (r->tries++ == 0)
 		r->first_fail = now;
-	if (tstamp_format(now, 0, at) == -1)
-		snprintf(at, sizeof at, "?");
 	if (tstamp_format(r->first_fail, 0, since) == -1)
 		snprintf(since, sizeof since, "?");
 	if (rr == RECORD_FAILED && ((int64_t)r->tries < tries ||
@@ -204,6 +202,8 @@ replay_give_up(struct replay *r, enum replay_record rr, const char *frame,
 		replay_write_pos(r);
 		return 0;
 	}
+	if (tstamp_format(now, 0, at) == -1)
+		snprintf(at, sizeof at, "?");
 	snprintf(reason, sizeof reason, "%s %s: from '%s' at offset %zu, "
 	    "%u failures since %s: %s", at, spool_provider(r->spool),
 	    r->path, r->pos, r->tries, since, err);

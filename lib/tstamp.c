@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "numtext.h"
 #include "tstamp.h"
 
 /* First and last second of the years 1 and 9999, UTC. */
@@ -155,14 +156,6 @@ tstamp_set(struct tstamp *t, int64_t sec, int32_t usec)
 	return 0;
 }
 
-static const char *
-skip_digits(const char *p, const char *end)
-{
-	while (p < end && *p >= '0' && *p <= '9')
-		p++;
-	return p;
-}
-
 /*
  * Exponents are read up to this size and saturate there.  No text that
  * fits a request has this many digits, so a larger exponent moves the
@@ -174,46 +167,24 @@ skip_digits(const char *p, const char *end)
 int
 tstamp_parse_unix(const char *s, size_t len, struct tstamp *t)
 {
-	const char *end = s + len, *ip, *fp, *e;
+	struct numtext n;
 	struct frac fr = FRAC_INIT;
+	const char *ip, *fp;
 	int64_t ex = 0, nint, nd, point, k, mag = 0;
 	int32_t us;
-	int neg = 0, eneg = 0;
+	size_t i;
 
-	/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
-	if (s < end && *s == '-') {
-		neg = 1;
-		s++;
-	}
-	ip = s;
-	if (s < end && *s == '0')
-		s++;
-	else if (s < end && *s >= '1' && *s <= '9')
-		s = skip_digits(s, end);
-	else
+	if (numtext_split(s, len, &n) == -1)
 		return -1;
-	nint = s - ip;
-	fp = s;
-	nd = nint;
-	if (s < end && *s == '.') {
-		fp = ++s;
-		if ((s = skip_digits(s, end)) == fp)
-			return -1;
-		nd += s - fp;
-	}
-	if (s < end && (*s == 'e' || *s == 'E')) {
-		if (++s < end && (*s == '+' || *s == '-'))
-			eneg = *s++ == '-';
-		if ((e = skip_digits(s, end)) == s)
-			return -1;
-		for (; s < e; s++)
-			if (ex < TSTAMP_EXP_SAT)
-				ex = ex * 10 + (*s - '0');
-		if (eneg)
-			ex = -ex;
-	}
-	if (s != end)
-		return -1;
+	ip = n.ip;
+	fp = n.fp;
+	nint = (int64_t)n.nint;
+	nd = nint + (int64_t)n.nfrac;
+	for (i = 0; i < n.nexp; i++)
+		if (ex < TSTAMP_EXP_SAT)
+			ex = ex * 10 + (n.ep[i] - '0');
+	if (n.eneg)
+		ex = -ex;
 	/*
 	 * The digits, integer part then fraction, are one string with the
 	 * decimal point after digit number point: whole seconds before it,
@@ -238,9 +209,9 @@ tstamp_parse_unix(const char *s, size_t len, struct tstamp *t)
 		mag++;
 		us = 0;
 	}
-	if (neg && us != 0)
+	if (n.neg && us != 0)
 		return tstamp_set(t, -mag - 1, 1000000 - us);
-	return tstamp_set(t, neg ? -mag : mag, us);
+	return tstamp_set(t, n.neg ? -mag : mag, us);
 }
 
 /* Reads exactly n digits at *p, advancing it; -1 when they are not. */
