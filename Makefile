@@ -10,20 +10,21 @@
 #   make valgrind the CGI-mode tests under valgrind
 #   make fuzz     the libFuzzer targets of fuzz/, FUZZ_SECONDS (60) each
 #   make report   the reports for the 'make run' database; FROM=, TO=
-#                 (dates, TO excluded), RECIPIENT= (README, Reports)
+#                 (dates, TO excluded), RECIPIENT= (doc/reports.md)
 #   make sample-data  N (1000000) synthetic events into that database
 #   make bench    the figures of SPEC §7 against their ceilings, on a
 #                 private stack, BENCH_SECONDS (10) per scenario
 #
 #   make install  the programs, SQL, nginx and Apache snippets, systemd
-#                 units into PREFIX (/usr/local), DESTDIR honoured; the
-#                 layout is in the README.  make uninstall undoes it.
+#                 units and the docs into PREFIX (/usr/local), DESTDIR
+#                 honoured; the layout is in doc/install.md.  make
+#                 uninstall undoes it.
 #   make migrate  apply sql/ to the database the PG* variables name
 #
 # SANITIZER=address,undefined builds with those sanitizers (as redis does).
 
 PREFIX	?= /usr/local
-# Where 'make install' puts things (README, Installing on a server).  /etc and /run are
+# Where 'make install' puts things (doc/install.md).  /etc and /run are
 # not under PREFIX: systemd units and web servers name them absolutely.
 LIBEXECDIR ?= $(PREFIX)/libexec/esphooks
 DATADIR	?= $(PREFIX)/share/esphooks
@@ -174,7 +175,7 @@ D	 = $(DESTDIR)
 # $(SYSCONFDIR)/esphooks/esphooks.conf is written only if it is absent.
 install: $(PROGRAMS)
 	install -d $(D)$(LIBEXECDIR) $(D)$(DATADIR)/sql $(D)$(DATADIR)/nginx \
-	    $(D)$(DATADIR)/apache $(D)$(DOCDIR) $(D)$(UNITDIR) \
+	    $(D)$(DATADIR)/apache $(D)$(DOCDIR)/doc $(D)$(UNITDIR) \
 	    $(D)$(SYSUSERSDIR) $(D)$(SYSCONFDIR)/esphooks
 	install -m 755 $(PROGRAMS) $(D)$(LIBEXECDIR)/
 	install -m 644 sql/[0-9][0-9][0-9]_*.sql $(D)$(DATADIR)/sql/
@@ -191,7 +192,8 @@ install: $(PROGRAMS)
 	test -e $(D)$(SYSCONFDIR)/esphooks/esphooks.conf || \
 	    install -m 644 deploy/esphooks.conf $(D)$(SYSCONFDIR)/esphooks/esphooks.conf
 	install -m 644 README.md $(D)$(DOCDIR)/
-	@echo "Installed.  Next (README, Installing on a server): systemd-sysusers; the database"
+	install -m 644 doc/*.md $(D)$(DOCDIR)/doc/
+	@echo "Installed.  Next (doc/install.md): systemd-sysusers; the database"
 	@echo "and 'make migrate'; $(SYSCONFDIR)/esphooks/htpasswd; systemctl daemon-reload;"
 	@echo "systemctl enable --now esphooks@{mailjet,sendpulse,aldeamo}.socket;"
 	@echo "include $(DATADIR)/nginx/locations.conf in your nginx server {}."
