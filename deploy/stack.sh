@@ -135,7 +135,7 @@ ensure_layout() {
 # served many small statements apparently no longer makes; such a
 # backend then faults the megabytes of every 1000-event insert back in:
 # 40-53 us of backend CPU per event against 28-29 with this (make bench,
-# README "Performance").  32 MiB is where glibc's own automatic raise ends; a
+# doc/install.md).  32 MiB is where glibc's own automatic raise ends; a
 # backend keeps at most what it once used.  Durability is untouched.
 PG_MALLOC=glibc.malloc.trim_threshold=33554432
 pg_up() {

@@ -24,7 +24,7 @@
  *                              valid UTF-8 (spool.h counts on it)
  * Each array is a typed literal the server parses in one pass, which
  * costs it about half of what json_to_recordset() took for the same
- * batch (README, Performance).
+ * batch (doc/design.md, Choices, and why).
  */
 #ifndef ESPHOOKS_EVENT_H
 #define ESPHOOKS_EVENT_H

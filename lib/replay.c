@@ -153,9 +153,9 @@ replay_one(struct replay *r, const char *payload, size_t len, int version,
 	}
 	/*
 	 * It would have been a 422: keep it where those go, as a body that
-	 * can be POSTed again once the cause is fixed (README), and go on.
-	 * If it cannot be kept there, it is not skipped: it fails, and is
-	 * tried again until the quarantine takes it.
+	 * can be POSTed again once the cause is fixed (doc/operations.md),
+	 * and go on.  If it cannot be kept there, it is not skipped: it
+	 * fails, and is tried again until the quarantine takes it.
 	 */
 	snprintf(why, sizeof why, "refused on replay from the spool "
 	    "(received %.40s): %s", rec.received_at, failure);

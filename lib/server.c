@@ -35,7 +35,7 @@
  * the program may run on, but at least AUTO_MIN, so that one slow POST
  * (a 16 MiB batch, a lock) does not stop the program, and at most
  * AUTO_MAX, so that three programs on a large machine stay well within
- * PostgreSQL's 100 connections.  Why one per CPU: README, Performance.
+ * PostgreSQL's 100 connections.  Why one per CPU: doc/design.md.
  */
 #define SERVER_WORKERS_AUTO_MIN	2
 #define SERVER_WORKERS_AUTO_MAX	8
@@ -335,7 +335,7 @@ server_cgi(struct server *s)
 /*
  * Where idle workers wait for a connection.  A blocking accept() wakes
  * the worker that has waited longest, so a light load goes round all of
- * them and their PostgreSQL backends, each cold (README, Performance:
+ * them and their PostgreSQL backends, each cold (doc/design.md, and
  * p50 0.78 ms with one worker against 0.99 with eight).  An epoll with
  * EPOLLEXCLUSIVE on the listening socket wakes the first idle worker in
  * the order they registered instead: one warm worker serves a light
@@ -415,7 +415,7 @@ server_finish(FCGX_Request *fr, struct request *r, size_t i)
  * A worker's loop.  Once woken, it takes every connection that waits
  * at that moment, up to a group (webhook_room()): their events go to
  * the database in one transaction, so under load many POSTs share a
- * commit where each used to pay for its own (README, Performance).  A
+ * commit where each used to pay for its own (doc/design.md).  A
  * lone POST is stored as before, with no wait for company.  SIGTERM is
  * blocked except while waiting for a connection, so reads and writes
  * are never cut short; the requests in hand are answered, then the

@@ -46,7 +46,7 @@
  * store_copy()).  Its four more round trips cost more than it saves
  * below about 32 events; from 64 on it takes 5-15 % more events a
  * second, and a quarter less of the server's CPU per event at 1000
- * (README, Performance).
+ * (doc/design.md, Choices, and why).
  */
 #define STORE_COPY_MIN		64
 /*
@@ -168,7 +168,7 @@ store_arrays(struct buf *args, const struct provider *p, int param,
  * a tuplestore of its own that allocates 16 KiB; with glibc's default
  * trim threshold the server gives that memory back and faults it in
  * again at every statement, and a POST of one event cost it twice the
- * CPU (README, Performance).
+ * CPU (doc/design.md, Choices, and why).
  */
 static char *
 store_insert_sql(const struct provider *p, int one)
@@ -547,8 +547,8 @@ static const char *const store_refusals[] = {
 };
 
 /*
- * Sorts a failed statement, in the one place that does (README, What
- * 200 means): the data refused (store_refusals) is STORE_REFUSED;
+ * Sorts a failed statement, in the one place that does
+ * (doc/operations.md): the data refused (store_refusals) is STORE_REFUSED;
  * anything else is STORE_UNAVAILABLE, to be spooled.  That covers the
  * server being unavailable (08 connection, 53 resources, 57 shutdown
  * and cancel, 40 a deadlock, 55 a lock, 25006 a standby), and also a
@@ -966,7 +966,7 @@ store_group_params(struct store *s, const struct store_job *jobs,
  * Stores the ngrouped grouped jobs with the group insert: one
  * statement, so one transaction and one commit for them all, within one
  * s->timeout_ms.  The statement costs the server little more than one
- * POST's (README, Performance).  Returns 0 with each grouped job's
+ * POST's (doc/design.md).  Returns 0 with each grouped job's
  * stored count, STORE_ROLLED_BACK (err says why; nothing is stored, the
  * connection stays usable), or STORE_BROKEN or STORE_TIMEOUT (the connection is
  * closed; a commit abandoned that way may still have happened, as in

@@ -100,9 +100,9 @@ void			 store_group(struct store *, struct store_job *,
 			    size_t njobs);
 /*
  * Keeps a refused body in webhook_reject, for inspection and to be
- * sent again by hand (README).  Returns 0, or -1 when it could not
- * (logged): then the body is kept nowhere, and the caller must not
- * drop it.
+ * sent again by hand (doc/operations.md).  Returns 0, or -1 when it
+ * could not (logged): then the body is kept nowhere, and the caller
+ * must not drop it.
  */
 int			 store_reject(struct store *,
 			    const struct store_request *, const char *error,
