@@ -60,7 +60,8 @@ local shape = shapes[provider] or shapes.aldeamo
 -- being rcpt .. i .. "@bench.test" and the number num (a string), and
 -- returns the next index.  One table.concat() per body then copies each
 -- byte once: building every event as a string of its own cost the load
--- generator more CPU than nginx spent on the batch (README).
+-- generator more CPU than nginx spent on the batch (the figures: git log
+-- -- bench/post.lua).
 local function put(t, k, rcpt, i, num)
 	for _, f in ipairs(shape) do
 		if f == R then

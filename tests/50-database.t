@@ -47,7 +47,7 @@ like "$(cat "$ESPHOOKS_VAR/log/mailjet.log")" "replayed '$ESPHOOKS_VAR/spool/mai
     "the replay is logged"
 
 # A worker whose connection attempt failed while the server was down
-# spools without trying again for a second (STORE_RETRY_MS, README
+# spools without trying again for a second (STORE_RETRY_MS, doc/operations.md
 # "Reconnecting"), which may not be over yet when the server is back
 # this quickly: wait it out, so that what follows tests the reconnecting.
 sleep 1.2

@@ -77,7 +77,7 @@ kept=$(sql "SELECT id FROM webhook_reject WHERE error LIKE 'refused on replay fr
 ok "$([ -n "$kept" ]; echo $?)" "the refused record is in webhook_reject"
 like "$(tail -n 20 "$ESPHOOKS_VAR/log/sendpulse.log")" "spooled events kept in webhook_reject" \
     "the log says so"
-# By hand, as the README says, once the cause is gone.  (After the
+# By hand, as doc/operations.md says, once the cause is gone.  (After the
 # second in which a worker whose connection attempt failed spools
 # without trying again: see 50-database.t.)
 sql "ALTER TABLE sendpulse DROP CONSTRAINT test_refused" >/dev/null

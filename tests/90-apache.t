@@ -21,7 +21,7 @@ limit=16777216
 mkdir -p "$dir/run"
 
 # Apache takes apr1, bcrypt and {SHA}, not nginx's {SSHA}: a file of its
-# own, with two users as during a credential change (README).
+# own, with two users as during a credential change (doc/install.md).
 user2=rotated
 pass2=second-secret-$RANDOM
 {

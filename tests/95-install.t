@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # 95-install.t - 'make install DESTDIR=... PREFIX=/usr/local': every file
-# where the README says, no @...@ left in what was filled in, the
+# where doc/install.md says, no @...@ left in what was filled in, the
 # programs run, nginx and Apache take the snippets, the units pass
 # 'systemd-analyze verify' (when systemd-analyze is there), and the
 # unit's ExecStart, run by hand the way systemd would (the socket unit's
@@ -71,7 +71,7 @@ make -s -C "$top" install DESTDIR="$root" PREFIX="$prefix" >/dev/null 2>&1
 like "$(tail -n 1 "$root/etc/esphooks/esphooks.conf")" '# mine' \
     "a second install keeps /etc/esphooks/esphooks.conf"
 
-# nginx takes the snippet in a server {} (the two lines of the README).
+# nginx takes the snippet in a server {} (the two lines of doc/install.md).
 mkdir -p "$scratch/nginx"
 cat >"$scratch/nginx/nginx.conf" <<CONF
 pid $scratch/nginx/nginx.pid;
